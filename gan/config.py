@@ -1,0 +1,160 @@
+"""A training run's full configuration: a frozen dataclass with defaults, presets, validation
+and the stable hash that names the run."""
+
+import dataclasses
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+DATASETS = ("mnist", "fashion_mnist")
+ARCHITECTURES = ("dcgan_small", "dcgan_tutorial", "mlp")
+LOSSES = ("nonsat", "minimax", "lsgan", "hinge", "wgan_gp")
+
+
+class ConfigError(ValueError):
+    """An invalid config value; `field` names the offending field."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(f"{field}: {message}")
+        self.field = field
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Every hyperparameter of a run. Two equal configs are the same run."""
+
+    dataset: str = "mnist"
+    n_images: int = 10000
+    architecture: str = "dcgan_small"
+    loss: str = "nonsat"
+    latent_dim: int = 64
+    g_lr: float = 2e-4
+    d_lr: float = 2e-4
+    beta1: float = 0.5
+    batch_size: int = 64
+    epochs: int = 10
+    d_steps: int = 1
+    label_smoothing: float = 0.0
+    ema_decay: float = 0.0
+    conditional: bool = False
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        validate(self)
+        for field, kind in FIELD_TYPES.items():
+            if kind is float:  # 1 and 1.0 must give the same run id
+                object.__setattr__(self, field, float(getattr(self, field)))
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> "RunConfig":
+        """Build from a dict such as config.json; unknown keys are refused, missing keys default."""
+        unknown = sorted(set(values) - set(FIELD_TYPES))
+        if unknown:
+            raise ConfigError(unknown[0], f"unknown setting; known: {', '.join(FIELD_TYPES)}")
+        return cls(**{key: coerce(key, value) for key, value in values.items()})
+
+    def replace(self, **changes: Any) -> "RunConfig":
+        return RunConfig.from_dict({**self.to_dict(), **changes})
+
+    @property
+    def run_id(self) -> str:
+        """A 12-hex-digit hash of the canonical config: equal configs share a run directory."""
+        canonical = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()[:12]
+
+
+FIELD_TYPES: dict[str, type] = {f.name: f.type for f in dataclasses.fields(RunConfig)}
+
+# (low, high) inclusive for numbers; the form and the command line show these ranges.
+RANGES: dict[str, tuple[float, float]] = {
+    "n_images": (64, 70000),
+    "latent_dim": (2, 512),
+    "g_lr": (1e-6, 0.1),
+    "d_lr": (1e-6, 0.1),
+    "beta1": (0.0, 0.99),
+    "batch_size": (8, 1024),
+    "epochs": (1, 1000),
+    "d_steps": (1, 10),
+    "label_smoothing": (0.0, 0.5),
+    "ema_decay": (0.0, 0.9999),
+    "seed": (0, 2**31 - 1),
+}
+CHOICES: dict[str, tuple[str, ...]] = {
+    "dataset": DATASETS,
+    "architecture": ARCHITECTURES,
+    "loss": LOSSES,
+}
+
+PRESETS: dict[str, dict[str, Any]] = {
+    # A DCGAN sized for a laptop CPU: small convolutions, Adam(2e-4, 0.5), batch 64.
+    "quick": {"architecture": "dcgan_small", "latent_dim": 64, "g_lr": 2e-4, "d_lr": 2e-4,
+              "beta1": 0.5, "batch_size": 64, "epochs": 10},
+    # The TensorFlow DCGAN tutorial's model and optimiser: Adam(1e-4) for both, batch 256.
+    "tutorial": {"architecture": "dcgan_tutorial", "latent_dim": 100, "g_lr": 1e-4,
+                 "d_lr": 1e-4, "beta1": 0.9, "batch_size": 256, "epochs": 50},
+    # The fully connected GAN of the original paper's era, with Adam(2e-4, 0.5).
+    "mlp": {"architecture": "mlp", "latent_dim": 100, "g_lr": 2e-4, "d_lr": 2e-4,
+            "beta1": 0.5, "batch_size": 64, "epochs": 30},
+}
+
+
+def preset(name: str, **overrides: Any) -> RunConfig:
+    """The named preset's config with `overrides` applied (validated as a whole)."""
+    if name not in PRESETS:
+        raise ConfigError("preset", f"must be one of {', '.join(PRESETS)}, not {name!r}")
+    return RunConfig.from_dict({**PRESETS[name], **overrides})
+
+
+def coerce(field: str, value: Any) -> Any:
+    """Turn a value (possibly a command-line string) into the field's type, or raise ConfigError."""
+    kind = FIELD_TYPES.get(field)
+    if kind is None:
+        raise ConfigError(field, f"unknown setting; known: {', '.join(FIELD_TYPES)}")
+    if kind is bool:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in ("true", "false", "1", "0", "yes", "no"):
+            return value.lower() in ("true", "1", "yes")
+        raise ConfigError(field, f"must be true or false, not {value!r}")
+    if kind is int:
+        if isinstance(value, bool) or isinstance(value, float) and not value.is_integer():
+            raise ConfigError(field, f"must be a whole number, not {value!r}")
+        try:
+            return int(value)
+        except (TypeError, ValueError):
+            raise ConfigError(field, f"must be a whole number, not {value!r}") from None
+    if kind is float:
+        if isinstance(value, bool):
+            raise ConfigError(field, f"must be a number, not {value!r}")
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            raise ConfigError(field, f"must be a number, not {value!r}") from None
+    if not isinstance(value, str):
+        raise ConfigError(field, f"must be text, not {value!r}")
+    return value
+
+
+def validate(cfg: RunConfig) -> None:
+    """Raise ConfigError naming the first field outside its allowed values or range."""
+    for field, kind in FIELD_TYPES.items():
+        value = getattr(cfg, field)
+        if kind is bool and not isinstance(value, bool) or kind is str and not isinstance(value, str):
+            raise ConfigError(field, f"must be {kind.__name__}, not {value!r}")
+        if kind in (int, float) and (isinstance(value, bool) or not isinstance(value, (int, float))):
+            raise ConfigError(field, f"must be a number, not {value!r}")
+        if kind is int and isinstance(value, float):
+            raise ConfigError(field, f"must be a whole number, not {value!r}")
+    for field, choices in CHOICES.items():
+        if getattr(cfg, field) not in choices:
+            raise ConfigError(field, f"must be one of {', '.join(choices)}, not {getattr(cfg, field)!r}")
+    for field, (low, high) in RANGES.items():
+        value = getattr(cfg, field)
+        if not low <= value <= high:  # also false for NaN
+            raise ConfigError(field, f"must be between {low:g} and {high:g}, not {value!r}")
+    if cfg.batch_size > cfg.n_images:
+        raise ConfigError("batch_size", f"must be at most n_images ({cfg.n_images}), not {cfg.batch_size}")

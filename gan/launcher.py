@@ -1,0 +1,80 @@
+"""Starting training runs as separate OS processes, with at most N at a time and never two for
+one config: what the dashboard calls instead of training in its own process."""
+
+import fcntl
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from gan import runs
+from gan.config import RunConfig
+
+PACKAGE_PARENT = Path(__file__).resolve().parents[1]
+ACTIVE = ("queued", "running")
+
+
+@dataclass(frozen=True)
+class Submission:
+    """What happened to a submitted config. outcome: started, resumed, attached, finished, refused."""
+
+    run_dir: Path
+    outcome: str
+    message: str
+
+
+def active_runs(root: Path) -> list[Path]:
+    """Runs under root whose training process is alive (queued or running)."""
+    return [p for p in runs.list_runs(root) if runs.read_status(p).get("state") in ACTIVE]
+
+
+def submit(root: Path, cfg: RunConfig, max_concurrent: int = 1) -> Submission:
+    """Attach to cfg's run if it exists and is alive or finished; otherwise start (or resume) it in
+    a new process, unless max_concurrent processes are already training."""
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    # One submission at a time per root, across sessions and server processes: check-then-spawn
+    # must be atomic or two clicks on the same config would start two trainers.
+    with open(root / ".launch.lock", "a+") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        run_dir = runs.create(root, cfg)
+        status = runs.read_status(run_dir)
+        state = status.get("state")
+        if state == "finished":
+            return Submission(run_dir, "finished",
+                              f"This exact configuration has already been trained: run {cfg.run_id}.")
+        if state in ACTIVE:
+            return Submission(run_dir, "attached", f"This configuration is already training as run {cfg.run_id}.")
+        busy = active_runs(root)
+        if len(busy) >= max_concurrent:
+            return Submission(run_dir, "refused",
+                              f"{len(busy)} run(s) already training, the limit is {max_concurrent}: "
+                              "wait for one to finish or cancel it.")
+        resumed = state in ("interrupted", "cancelled", "failed") and status.get("epoch", 0) > 0
+        _spawn(root, run_dir)
+    if resumed:
+        return Submission(run_dir, "resumed", f"Resuming run {cfg.run_id} from epoch {status['epoch']}.")
+    return Submission(run_dir, "started", f"Started run {cfg.run_id}.")
+
+
+def _spawn(root: Path, run_dir: Path) -> None:
+    """Start `python -m gan.train --run ID` detached from this process, logging to train.log."""
+    launched_at = time.time()
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        [str(PACKAGE_PARENT), *filter(None, [os.environ.get("PYTHONPATH")])]))
+    env["GAN_LAUNCHED_AT"] = repr(launched_at)
+    with open(run_dir / "train.log", "ab") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gan.train", "--run", run_dir.name, "--runs-dir", str(root), "--quiet"],
+            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
+            start_new_session=True,  # survives the Streamlit server's reruns and restarts
+        )
+    runs.write_status(run_dir, state="queued", pid=process.pid, heartbeat=launched_at,
+                      launched_at=launched_at, error=None)
+
+
+def cancel(run_dir: Path) -> None:
+    """Ask the run's process to stop at its next logged step; its last complete epoch is kept."""
+    runs.request_cancel(run_dir)

@@ -1,0 +1,97 @@
+"""Generator and discriminator builders: a CPU-sized DCGAN, the TensorFlow tutorial's DCGAN and
+an MLP GAN, each optionally class-conditional. Discriminators output logits.
+
+Only built-in Keras layers are used, so saved models load with safe_mode=True and no custom code.
+"""
+
+import keras
+from keras import layers
+
+N_CLASSES = 10
+IMAGE_SHAPE = (28, 28, 1)
+
+
+def _generator_inputs(latent_dim: int, conditional: bool):
+    """(model inputs, the tensor the body starts from): z, or z concatenated with a one-hot label."""
+    z = keras.Input((latent_dim,), name="z")
+    if not conditional:
+        return z, z
+    label = keras.Input((), dtype="int32", name="label")
+    one_hot = layers.CategoryEncoding(N_CLASSES, output_mode="one_hot", name="label_one_hot")(label)
+    return [z, label], layers.Concatenate(name="z_and_label")([z, one_hot])
+
+
+def _discriminator_head(images, features, conditional: bool):
+    """Logit = w·features (+ embed(label)·features for a projection discriminator, Miyato 2018)."""
+    logit = layers.Dense(1, name="logit")(features)
+    if not conditional:
+        return images, logit
+    label = keras.Input((), dtype="int32", name="label")
+    embedded = layers.Embedding(N_CLASSES, features.shape[-1], name="label_embedding")(label)
+    projection = layers.Dot(axes=1, name="projection")([embedded, features])
+    return [images, label], layers.Add(name="conditional_logit")([logit, projection])
+
+
+def build_generator(architecture: str, latent_dim: int, conditional: bool = False) -> keras.Model:
+    """z (batch, latent_dim) [+ label int (batch,)] -> images float32 (batch, 28, 28, 1) in [-1, 1]."""
+    inputs, h = _generator_inputs(latent_dim, conditional)
+    if architecture == "dcgan_small":
+        h = layers.Dense(7 * 7 * 128, use_bias=False)(h)
+        h = layers.BatchNormalization()(h)
+        h = layers.ReLU()(h)
+        h = layers.Reshape((7, 7, 128))(h)
+        h = layers.Conv2DTranspose(64, 4, strides=2, padding="same", use_bias=False)(h)
+        h = layers.BatchNormalization()(h)
+        h = layers.ReLU()(h)
+        images = layers.Conv2DTranspose(1, 4, strides=2, padding="same", activation="tanh")(h)
+    elif architecture == "dcgan_tutorial":
+        h = layers.Dense(7 * 7 * 256, use_bias=False)(h)
+        h = layers.BatchNormalization()(h)
+        h = layers.LeakyReLU(0.3)(h)
+        h = layers.Reshape((7, 7, 256))(h)
+        h = layers.Conv2DTranspose(128, 5, strides=1, padding="same", use_bias=False)(h)
+        h = layers.BatchNormalization()(h)
+        h = layers.LeakyReLU(0.3)(h)
+        h = layers.Conv2DTranspose(64, 5, strides=2, padding="same", use_bias=False)(h)
+        h = layers.BatchNormalization()(h)
+        h = layers.LeakyReLU(0.3)(h)
+        images = layers.Conv2DTranspose(1, 5, strides=2, padding="same", use_bias=False,
+                                        activation="tanh")(h)
+    elif architecture == "mlp":
+        for units in (256, 512, 1024):
+            h = layers.Dense(units)(h)
+            h = layers.LeakyReLU(0.2)(h)
+        h = layers.Dense(28 * 28, activation="tanh")(h)
+        images = layers.Reshape(IMAGE_SHAPE)(h)
+    else:
+        raise ValueError(f"unknown architecture {architecture!r}")
+    return keras.Model(inputs, images, name="generator")
+
+
+def build_discriminator(architecture: str, conditional: bool = False) -> keras.Model:
+    """images (batch, 28, 28, 1) in [-1, 1] [+ label int (batch,)] -> logits (batch, 1)."""
+    images = keras.Input(IMAGE_SHAPE, name="images")
+    if architecture == "dcgan_small":
+        h = layers.Conv2D(64, 4, strides=2, padding="same")(images)
+        h = layers.LeakyReLU(0.2)(h)
+        h = layers.Conv2D(128, 4, strides=2, padding="same")(h)
+        h = layers.LeakyReLU(0.2)(h)
+        features = layers.Flatten()(h)
+    elif architecture == "dcgan_tutorial":
+        h = layers.Conv2D(64, 5, strides=2, padding="same")(images)
+        h = layers.LeakyReLU(0.3)(h)
+        h = layers.Dropout(0.3)(h)
+        h = layers.Conv2D(128, 5, strides=2, padding="same")(h)
+        h = layers.LeakyReLU(0.3)(h)
+        h = layers.Dropout(0.3)(h)
+        features = layers.Flatten()(h)
+    elif architecture == "mlp":
+        h = layers.Flatten()(images)
+        for units in (512, 256):
+            h = layers.Dense(units)(h)
+            h = layers.LeakyReLU(0.2)(h)
+        features = h
+    else:
+        raise ValueError(f"unknown architecture {architecture!r}")
+    inputs, logits = _discriminator_head(images, features, conditional)
+    return keras.Model(inputs, logits, name="discriminator")

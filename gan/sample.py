@@ -1,0 +1,69 @@
+"""Command line: draw digits from a run's generator.
+
+python -m gan.sample --run RUN_DIR --n 10000 --seed 0 --out samples.npy [--png grid.png] [--digit D]
+"""
+
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from gan import cli, runs
+
+PROG = "gan.sample"
+MAX_N = 1_000_000
+
+
+def parse_args(argv: list[str] | None = None):
+    parser = cli.Parser(prog=PROG, description="Draw digits from a trained generator.")
+    parser.add_argument("--run", required=True, help="run directory (or run id under --runs-dir)")
+    parser.add_argument("--runs-dir", help=f"runs root for a run id (default ${runs.ROOT_ENV} or ./runs)")
+    parser.add_argument("--n", type=int, default=64, help=f"how many digits (1..{MAX_N:,})")
+    parser.add_argument("--seed", type=int, default=0, help="noise seed (0..2^32-1)")
+    parser.add_argument("--digit", type=int, help="for a conditional generator: the digit to draw")
+    parser.add_argument("--out", help="write uint8 (n, 28, 28) to this .npy file")
+    parser.add_argument("--png", help="write a grid of the digits to this .png file")
+    args = parser.parse_args(argv)
+    if not 1 <= args.n <= MAX_N:
+        parser.error(f"--n must be between 1 and {MAX_N:,}, not {args.n}")
+    if not 0 <= args.seed < 2**32:
+        parser.error(f"--seed must be between 0 and 2^32-1, not {args.seed}")
+    if args.digit is not None and not 0 <= args.digit <= 9:
+        parser.error(f"--digit must be between 0 and 9, not {args.digit}")
+    if not args.out and not args.png:
+        parser.error("say where to write: --out FILE.npy and/or --png FILE.png")
+    if args.out and not args.out.endswith(".npy"):
+        parser.error(f"--out must end in .npy, not {args.out!r}")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        run_dir = runs.locate(args.run, runs.resolve_root(args.runs_dir))
+    except runs.RunError as error:
+        cli.fail(PROG, str(error))
+    from gan import images, sampling
+
+    try:
+        generator = sampling.load_generator(run_dir / "generator.keras")
+    except sampling.GeneratorError as error:
+        cli.fail(PROG, str(error), 1)
+    if args.digit is not None and not sampling.is_conditional(generator):
+        cli.fail(PROG, "--digit needs a conditional generator; this one is not")
+    pixels = sampling.sample(generator, args.n, args.seed, args.digit)
+    try:
+        if args.out:
+            np.save(args.out, pixels)
+            print(f"wrote {pixels.shape} uint8 to {args.out}")
+        if args.png:
+            shown = pixels[:1024]
+            Path(args.png).write_bytes(images.png_bytes(images.grid(shown), 2))
+            print(f"wrote a grid of {len(shown)} digits to {args.png}")
+    except OSError as error:
+        cli.fail(PROG, f"cannot write output: {error}", 1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,78 @@
+"""Drawing digits from a saved generator: loading it safely, sampling with a seed, interpolating."""
+
+import os
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from gan import data
+
+N_CLASSES = 10
+
+
+class GeneratorError(RuntimeError):
+    """A generator file that is missing, damaged or not a generator; the message says which."""
+
+
+def load_generator(path: str | os.PathLike):
+    """The Keras generator in `path` (a .keras file), loaded with safe_mode=True."""
+    import keras
+
+    path = Path(path)
+    if not path.is_file():
+        raise GeneratorError(f"no generator at {path}: the run has not finished an epoch yet")
+    if not zipfile.is_zipfile(path):
+        raise GeneratorError(f"{path} is not a Keras model file (damaged or truncated)")
+    try:
+        model = keras.models.load_model(path, safe_mode=True, compile=False)
+    except Exception as error:  # Keras raises many types for a bad archive; all mean "unusable"
+        raise GeneratorError(f"{path} could not be loaded: {error}") from error
+    if model.output_shape[1:] != (28, 28, 1) or len(model.inputs) not in (1, 2):
+        raise GeneratorError(f"{path} is not a digit generator (output {model.output_shape})")
+    return model
+
+
+def latent_dim(generator) -> int:
+    return int(generator.inputs[0].shape[-1])
+
+
+def is_conditional(generator) -> bool:
+    return len(generator.inputs) == 2
+
+
+def latents(generator, n: int, seed: int) -> np.ndarray:
+    """float32 (n, latent_dim) standard normal points, fixed by seed."""
+    return np.random.default_rng(seed).standard_normal((n, latent_dim(generator))).astype(np.float32)
+
+
+def generate(generator, z: np.ndarray, labels: np.ndarray | None = None, batch_size: int = 500) -> np.ndarray:
+    """uint8 (n, 28, 28) digits for latent points z (n, latent_dim) and, if conditional, labels (n,)."""
+    if is_conditional(generator) and labels is None:
+        labels = np.arange(len(z)) % N_CLASSES
+    out = []
+    for start in range(0, len(z), batch_size):
+        chunk = z[start:start + batch_size]
+        inputs = [chunk, labels[start:start + batch_size].astype(np.int32)] if is_conditional(generator) else chunk
+        out.append(data.to_pixels(generator(inputs, training=False)))
+    return np.concatenate(out) if out else np.zeros((0, 28, 28), np.uint8)
+
+
+def sample(generator, n: int, seed: int, digit: int | None = None) -> np.ndarray:
+    """uint8 (n, 28, 28): n digits for a seed; a conditional generator draws `digit` (or 0..9 cycling)."""
+    labels = None
+    if is_conditional(generator):
+        labels = np.full(n, digit) if digit is not None else np.arange(n) % N_CLASSES
+    return generate(generator, latents(generator, n, seed), labels)
+
+
+def interpolate(generator, seed_a: int, seed_b: int, steps: int, digit: int | None = None) -> np.ndarray:
+    """uint8 (steps, 28, 28): digits along the great circle (slerp) between two seeds' latents."""
+    a, b = latents(generator, 1, seed_a)[0], latents(generator, 1, seed_b)[0]
+    omega = np.arccos(np.clip(np.dot(a / np.linalg.norm(a), b / np.linalg.norm(b)), -1.0, 1.0))
+    t = np.linspace(0.0, 1.0, steps)[:, None]
+    # slerp keeps the points at the norm the generator saw in training; lerp if a and b align
+    z = ((1 - t) * a + t * b if omega < 1e-6
+         else (np.sin((1 - t) * omega) * a + np.sin(t * omega) * b) / np.sin(omega))
+    labels = np.full(steps, digit if digit is not None else 0) if is_conditional(generator) else None
+    return generate(generator, z.astype(np.float32), labels)

@@ -1,0 +1,115 @@
+"""Command line: train (or resume) a run.
+
+python -m gan.train --preset quick [--epochs N] [--set key=value ...] [--runs-dir DIR]
+python -m gan.train --run RUN_ID [--runs-dir DIR]      (resume an existing run)
+"""
+
+import os
+import signal
+import sys
+import time
+import traceback
+
+from gan import cli, config, runs
+
+PROG = "gan.train"
+LAUNCHED_AT_ENV = "GAN_LAUNCHED_AT"  # set by gan.launcher: cancels clicked while we start up count
+
+
+def parse_args(argv: list[str] | None = None):
+    parser = cli.Parser(prog=PROG, description="Train a GAN on MNIST digits, or resume a run.")
+    parser.add_argument("--preset", default="quick", choices=sorted(config.PRESETS),
+                        help="starting hyperparameters (default: quick)")
+    parser.add_argument("--epochs", type=int, help="number of epochs (overrides the preset)")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help=f"override a setting; keys: {', '.join(config.FIELD_TYPES)}")
+    parser.add_argument("--run", help="resume the run with this id (or directory) instead")
+    parser.add_argument("--runs-dir", help=f"runs root (default ${runs.ROOT_ENV} or ./runs)")
+    parser.add_argument("--jit", action="store_true", help="compile the train step with XLA")
+    parser.add_argument("--quiet", action="store_true", help="print only the run directory")
+    return parser.parse_args(argv)
+
+
+def config_from_args(args) -> config.RunConfig:
+    """The run config the arguments describe; ConfigError names a bad field."""
+    overrides = {}
+    for item in args.set:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise config.ConfigError(item, "--set takes KEY=VALUE")
+        overrides[key.strip()] = value.strip()
+    if args.epochs is not None:
+        overrides["epochs"] = args.epochs
+    return config.preset(args.preset, **overrides)
+
+
+def print_epoch(progress) -> None:
+    logs = progress.logs
+    print(f"epoch {progress.epoch:>3}/{progress.epochs} {cli.progress_bar(progress.epoch, progress.epochs)} "
+          f"d_loss {logs.get('d_loss', float('nan')):.3f}  g_loss {logs.get('g_loss', float('nan')):.3f}  "
+          f"D(x) {logs.get('d_real', float('nan')):.2f}  D(G(z)) {logs.get('d_fake', float('nan')):.2f}  "
+          f"{progress.images_per_s:,.0f} img/s  "
+          f"elapsed {cli.duration(progress.seconds)}  "
+          f"ETA {cli.duration(progress.seconds / progress.step * (progress.steps_total - progress.step))}",
+          flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    root = runs.resolve_root(args.runs_dir)
+    try:
+        if args.run:
+            run_dir = runs.locate(args.run, root)
+            cfg = runs.read_config(run_dir)
+            if cfg is None:
+                cli.fail(PROG, f"{run_dir / 'config.json'} is missing or not a valid config")
+        else:
+            cfg = config_from_args(args)
+            run_dir = runs.create(root, cfg)
+    except (config.ConfigError, runs.RunError) as error:
+        cli.fail(PROG, str(error))
+    except OSError as error:
+        cli.fail(PROG, f"cannot write the run under {root}: {error.strerror or error}", 1)
+
+    status = runs.read_status(run_dir)
+    if status.get("state") == "finished":
+        print(f"run {cfg.run_id} has already finished {cfg.epochs} epochs (same config, cached)")
+        print(run_dir)
+        return 0
+    with runs.training_lock(run_dir) as mine:
+        if not mine:
+            print(f"run {cfg.run_id} is already training in process {status.get('pid', '?')}; "
+                  f"follow it in {run_dir}")
+            print(run_dir)
+            return 0
+        return _train_locked(cfg, run_dir, args)
+
+
+def _train_locked(cfg, run_dir, args) -> int:
+    launched_at = float(os.environ.get(LAUNCHED_AT_ENV) or time.time())
+    # SIGTERM and Ctrl-C stop at the next logged step, after a clean write, never mid-save.
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: runs.request_cancel(run_dir))
+    from gan import data, training  # TensorFlow loads only once the arguments are known good
+
+    if not args.quiet:
+        print(f"run {cfg.run_id}: {cfg.architecture}, {cfg.loss} loss, {cfg.epochs} epochs -> {run_dir}",
+              flush=True)
+    try:
+        state = training.train(cfg, run_dir, on_epoch=None if args.quiet else print_epoch,
+                               jit_compile=args.jit, launched_at=launched_at)
+    except data.DataUnavailable as error:
+        runs.write_status(run_dir, state="failed", error=str(error), pid=os.getpid())
+        cli.fail(PROG, str(error), 1)
+    except Exception as error:
+        runs.write_status(run_dir, state="failed", error=f"{type(error).__name__}: {error}",
+                          traceback=traceback.format_exc(), pid=os.getpid())
+        cli.fail(PROG, f"training failed: {type(error).__name__}: {error} (details in status.json)", 1)
+    if state == "cancelled" and not args.quiet:
+        print(f"cancelled; resume with: python -m gan.train --run {cfg.run_id} --runs-dir {run_dir.parent}")
+    print(run_dir)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

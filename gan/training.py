@@ -1,0 +1,317 @@
+"""Training: a keras.Model whose train_step plays one round of the adversarial game, trained
+with fit() one epoch at a time, and callbacks that record everything through the run store."""
+
+import os
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from gan import data, images, losses, models, runs
+from gan.config import RunConfig
+
+GP_WEIGHT = 10.0  # WGAN-GP's gradient penalty weight (Gulrajani 2017)
+GRID_SIZE = 64
+LOG_EVERY_STEPS = 10
+
+
+class GAN(keras.Model):
+    """Generator and discriminator trained against each other; call fit() on (images, labels)."""
+
+    def __init__(self, cfg: RunConfig, **kwargs):
+        super().__init__(**kwargs)
+        self.cfg = cfg
+        self.generator = models.build_generator(cfg.architecture, cfg.latent_dim, cfg.conditional)
+        self.discriminator = models.build_discriminator(cfg.architecture, cfg.conditional)
+        # Sampling uses an exponential moving average of G's weights when ema_decay > 0.
+        self.generator_ema = keras.models.clone_model(self.generator) if cfg.ema_decay else None
+        if self.generator_ema is not None:
+            self.generator_ema.set_weights(self.generator.get_weights())
+        self.d_loss_fn, self.g_loss_fn = losses.LOSSES[cfg.loss]
+        self.noise_seed = keras.random.SeedGenerator(cfg.seed)
+        self.ema_step = keras.Variable(0.0, trainable=False, name="ema_step")
+        self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
+        self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
+        self.d_real_tracker = keras.metrics.Mean(name="d_real")
+        self.d_fake_tracker = keras.metrics.Mean(name="d_fake")
+
+    def compile(self, jit_compile: bool = False):
+        super().compile(jit_compile=jit_compile)
+        self.d_optimizer = keras.optimizers.Adam(self.cfg.d_lr, beta_1=self.cfg.beta1)
+        self.g_optimizer = keras.optimizers.Adam(self.cfg.g_lr, beta_1=self.cfg.beta1)
+        self.d_optimizer.build(self.discriminator.trainable_variables)
+        self.g_optimizer.build(self.generator.trainable_variables)
+
+    @property
+    def metrics(self):
+        # Listed here so Keras resets them at the start of every epoch.
+        return [self.d_loss_tracker, self.g_loss_tracker, self.d_real_tracker, self.d_fake_tracker]
+
+    @property
+    def sampler(self) -> keras.Model:
+        """The generator used for samples and saving: the EMA copy when there is one."""
+        return self.generator_ema or self.generator
+
+    def state_variables(self) -> list:
+        """Every variable a resume must restore, in a fixed order."""
+        found = list(self.generator.weights) + list(self.discriminator.weights)
+        if self.generator_ema is not None:
+            found += list(self.generator_ema.weights)
+        found += list(self.g_optimizer.variables) + list(self.d_optimizer.variables)
+        return found + [self.noise_seed.state, self.ema_step]
+
+    def _noise(self, batch_size):
+        z = keras.random.normal((batch_size, self.cfg.latent_dim), seed=self.noise_seed)
+        if not self.cfg.conditional:
+            return z, None
+        labels = keras.random.randint((batch_size,), 0, models.N_CLASSES, seed=self.noise_seed)
+        return [z, labels], labels
+
+    def _d_inputs(self, images_, labels):
+        return [images_, labels] if self.cfg.conditional else images_
+
+    def _gradient_penalty(self, real, fake, labels):
+        """WGAN-GP: (||grad_x D(x_hat)|| - 1)^2 on random mixes of real and fake images."""
+        mix = keras.random.uniform((tf.shape(real)[0], 1, 1, 1), seed=self.noise_seed)
+        mixed = real + mix * (fake - real)
+        with tf.GradientTape() as tape:
+            tape.watch(mixed)
+            scores = self.discriminator(self._d_inputs(mixed, labels), training=True)
+        grads = tape.gradient(scores, mixed)
+        norms = tf.sqrt(tf.reduce_sum(tf.square(grads), axis=[1, 2, 3]) + 1e-12)
+        return tf.reduce_mean(tf.square(norms - 1.0))
+
+    def train_step(self, batch):
+        real_all, labels_all = batch
+        batch_size = self.cfg.batch_size
+        # 1. Train D d_steps times, each on its own slice of real images and fresh noise:
+        #    push D(x) up on real digits and D(G(z)) down on fakes. G is not updated here.
+        for i in range(self.cfg.d_steps):
+            real = real_all[i * batch_size:(i + 1) * batch_size]
+            real_labels = labels_all[i * batch_size:(i + 1) * batch_size]
+            noise, fake_labels = self._noise(batch_size)
+            fake = self.generator(noise, training=True)
+            with tf.GradientTape() as tape:
+                real_logits = self.discriminator(self._d_inputs(real, real_labels), training=True)
+                fake_logits = self.discriminator(self._d_inputs(fake, fake_labels), training=True)
+                d_loss = self.d_loss_fn(real_logits, fake_logits, self.cfg.label_smoothing)
+                if self.cfg.loss == "wgan_gp":
+                    # Fakes are paired with real labels here: the penalty is about D's slope.
+                    d_loss += GP_WEIGHT * self._gradient_penalty(real, fake, real_labels)
+            grads = tape.gradient(d_loss, self.discriminator.trainable_variables)
+            self.d_optimizer.apply(grads, self.discriminator.trainable_variables)
+
+        # 2. Train G to make D call its fakes real. Gradients flow through D, but only G's
+        #    weights are updated: this is the "freeze D" the combined-model recipe needs.
+        noise, fake_labels = self._noise(batch_size)
+        with tf.GradientTape() as tape:
+            fake = self.generator(noise, training=True)
+            fake_logits = self.discriminator(self._d_inputs(fake, fake_labels), training=True)
+            g_loss = self.g_loss_fn(fake_logits)
+        grads = tape.gradient(g_loss, self.generator.trainable_variables)
+        self.g_optimizer.apply(grads, self.generator.trainable_variables)
+
+        # 3. Move the EMA copy towards G; the warm-up keeps early samples from averaging noise.
+        if self.generator_ema is not None:
+            self.ema_step.assign_add(1.0)
+            decay = tf.minimum(self.cfg.ema_decay, (1.0 + self.ema_step) / (10.0 + self.ema_step))
+            for average, current in zip(self.generator_ema.weights, self.generator.weights, strict=True):
+                average.assign(decay * average + (1.0 - decay) * current)
+
+        self.d_loss_tracker.update_state(d_loss)
+        self.g_loss_tracker.update_state(g_loss)
+        self.d_real_tracker.update_state(tf.reduce_mean(tf.sigmoid(real_logits)))
+        self.d_fake_tracker.update_state(tf.reduce_mean(tf.sigmoid(fake_logits)))
+        return {m.name: m.result() for m in self.metrics}
+
+
+def fixed_noise(cfg: RunConfig, n: int = GRID_SIZE):
+    """The generator input every epoch's sample grid is drawn from; conditional grids cycle 0..9."""
+    z = np.random.default_rng([cfg.seed, n]).standard_normal((n, cfg.latent_dim)).astype(np.float32)
+    if not cfg.conditional:
+        return z
+    return [z, (np.arange(n) % models.N_CLASSES).astype(np.int32)]
+
+
+@dataclass
+class Progress:
+    """What the training loop tells its observer after each epoch."""
+
+    epoch: int
+    epochs: int
+    step: int
+    steps_total: int
+    seconds: float
+    images_per_s: float
+    logs: dict
+
+
+class RunRecorder(keras.callbacks.Callback):
+    """Writes a metrics row every LOG_EVERY_STEPS steps, keeps status.json's progress and
+    heartbeat fresh, and stops training when a cancel is requested."""
+
+    def __init__(self, run_dir: Path, images_per_step: int, steps_per_epoch: int, epochs: int,
+                 step: int, seconds: float, launched_at: float):
+        super().__init__()
+        self.launched_at = launched_at
+        self.run_dir = run_dir
+        self.images_per_step = images_per_step
+        self.steps_per_epoch = steps_per_epoch
+        self.epochs = epochs
+        self.step = step
+        self.seconds_before = seconds
+        self.cancelled = False
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch + 1
+        self.batches_done = 0
+        self.window_start = (0, {})
+        self.window_clock = time.perf_counter()
+        self.epoch_clock = self.window_clock
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.batches_done = batch + 1
+        self.step += 1
+        if self.step % LOG_EVERY_STEPS and self.batches_done != self.steps_per_epoch:
+            return
+        now = time.perf_counter()
+        logs = {k: float(v) for k, v in (logs or {}).items()}
+        start_batches, start_logs = self.window_start
+        window = self.batches_done - start_batches
+        # Keras reports running means over the epoch; recover the mean over this window.
+        row = {key: (logs[key] * self.batches_done - start_logs.get(key, 0.0) * start_batches) / window
+               for key in ("d_loss", "g_loss", "d_real", "d_fake")}
+        self.seconds_before += now - self.window_clock
+        rate = window * self.images_per_step / max(now - self.window_clock, 1e-9)
+        row.update(step=self.step, epoch=self.epoch, seconds=round(self.seconds_before, 3),
+                   images_per_s=round(rate, 1))
+        runs.append_metrics(self.run_dir, [row])
+        self.window_start, self.window_clock = (self.batches_done, logs), now
+        steps_total = self.steps_per_epoch * self.epochs
+        runs.write_status(self.run_dir, step=self.step, steps_total=steps_total,
+                          images_per_s=row["images_per_s"],
+                          eta_s=(steps_total - self.step) * self.images_per_step / max(rate, 1e-9),
+                          heartbeat=time.time())
+        if runs.cancel_requested(self.run_dir, self.launched_at):
+            self.cancelled = True
+            self.model.stop_training = True
+
+
+class EpochSaver(keras.callbacks.Callback):
+    """After each complete epoch: the sample grid, generator.keras, then the resume checkpoint."""
+
+    def __init__(self, run_dir: Path, recorder: RunRecorder, noise):
+        super().__init__()
+        self.run_dir = run_dir
+        self.recorder = recorder
+        self.noise = noise
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.recorder.batches_done != self.recorder.steps_per_epoch:
+            return  # cancelled mid-epoch: this epoch is not complete and must not be saved
+        gan = self.model
+        pixels = data.to_pixels(gan.sampler(self.noise, training=False))
+        runs.save_sample_grid(self.run_dir, epoch + 1, images.png_bytes(images.grid(pixels, 8), 2))
+        runs.save_generator(self.run_dir, gan.sampler)
+        # The checkpoint comes last: it is what declares the epoch complete.
+        meta = {"epoch": epoch + 1, "step": self.recorder.step, "seconds": self.recorder.seconds_before}
+        runs.save_checkpoint(self.run_dir, [v.numpy() for v in gan.state_variables()], meta)
+        runs.write_status(self.run_dir, epoch=epoch + 1, heartbeat=time.time())
+
+
+class Heartbeat:
+    """A daemon thread refreshing status.json's heartbeat, so slow steps do not look like death."""
+
+    def __init__(self, run_dir: Path):
+        self.run_dir = run_dir
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._beat, daemon=True)
+
+    def _beat(self):
+        while not self.stopped.wait(runs.HEARTBEAT_SECONDS):
+            runs.write_status(self.run_dir, heartbeat=time.time())
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stopped.set()
+        self.thread.join()
+
+
+def prepare_data(cfg: RunConfig) -> data.Dataset:
+    """The run's training images: the configured dataset, cut to n_images by the run's seed."""
+    return data.subset(data.load(cfg.dataset), cfg.n_images, cfg.seed)
+
+
+def epoch_dataset(dataset: data.Dataset, cfg: RunConfig, epoch: int, images_tensor, labels_tensor):
+    """Batches of batch_size * d_steps (images, labels) in an order fixed by (seed, epoch)."""
+    order = np.random.default_rng([cfg.seed, epoch]).permutation(len(dataset.pixels))
+    per_step = cfg.batch_size * cfg.d_steps
+    return (tf.data.Dataset.from_tensor_slices(order.astype(np.int32))
+            .batch(per_step, drop_remainder=True)
+            .map(lambda idx: (tf.gather(images_tensor, idx), tf.gather(labels_tensor, idx)))
+            .prefetch(2))
+
+
+def train(cfg: RunConfig, run_dir: Path, on_epoch: Callable[[Progress], None] | None = None,
+          jit_compile: bool = False, launched_at: float | None = None) -> str:
+    """Train (or resume) the run in run_dir to cfg.epochs; return the final state.
+
+    The caller holds the run's training lock. Resuming restores every variable from the last
+    complete epoch's checkpoint and drops metrics rows written after it. A cancel requested
+    at or after `launched_at` (default: now) stops training at the next logged step.
+    """
+    launched_at = time.time() if launched_at is None else launched_at
+    keras.utils.set_random_seed(cfg.seed)
+    dataset = prepare_data(cfg)
+    images_tensor = tf.constant(data.to_images(dataset.pixels))
+    labels_tensor = tf.constant(dataset.labels.astype(np.int32))
+    gan = GAN(cfg)
+    gan.compile(jit_compile=jit_compile)
+    epoch, step, seconds = 0, 0, 0.0
+    checkpoint = runs.load_checkpoint(run_dir)
+    if checkpoint is not None:
+        arrays, meta = checkpoint
+        variables = gan.state_variables()
+        if len(arrays) == len(variables):
+            for variable, value in zip(variables, arrays, strict=True):
+                variable.assign(value)
+            epoch, step, seconds = meta["epoch"], meta["step"], meta["seconds"]
+    runs.keep_metrics_through(run_dir, epoch)
+
+    steps_per_epoch = len(dataset.pixels) // (cfg.batch_size * cfg.d_steps)
+    runs.write_status(run_dir, state="running", pid=os.getpid(), heartbeat=time.time(),
+                      epoch=epoch, epochs=cfg.epochs, step=step,
+                      steps_total=steps_per_epoch * cfg.epochs, error=None,
+                      data_source=dataset.source, data_description=dataset.description,
+                      n_train=len(dataset.pixels), resumed_from=epoch or None)
+    recorder = RunRecorder(run_dir, cfg.batch_size * cfg.d_steps, steps_per_epoch, cfg.epochs, step,
+                           seconds, launched_at)
+    saver = EpochSaver(run_dir, recorder, fixed_noise(cfg))
+    with Heartbeat(run_dir):
+        while epoch < cfg.epochs and not recorder.cancelled:
+            history = gan.fit(epoch_dataset(dataset, cfg, epoch, images_tensor, labels_tensor),
+                              initial_epoch=epoch, epochs=epoch + 1, verbose=0, shuffle=False,
+                              callbacks=[recorder, saver])
+            if recorder.cancelled:
+                break
+            epoch += 1
+            if on_epoch is not None:
+                on_epoch(Progress(epoch, cfg.epochs, recorder.step, steps_per_epoch * cfg.epochs,
+                                  recorder.seconds_before, _last_rate(run_dir),
+                                  {k: v[-1] for k, v in history.history.items()}))
+    state = "cancelled" if recorder.cancelled else "finished"
+    runs.write_status(run_dir, state=state, heartbeat=time.time(), eta_s=0 if state == "finished" else None)
+    return state
+
+
+def _last_rate(run_dir: Path) -> float:
+    rows = runs.read_metrics(run_dir)
+    return rows[-1]["images_per_s"] if rows else 0.0

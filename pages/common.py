@@ -1,0 +1,57 @@
+"""What every page shares: the runs root, the run picker and status labels. No TensorFlow here."""
+
+import os
+from pathlib import Path
+
+import streamlit as st
+
+from gan import runs
+
+PRETRAINED = Path(__file__).resolve().parents[1] / "gan" / "assets" / "pretrained"
+MAX_CONCURRENT_ENV = "GAN_MAX_CONCURRENT"
+STATE_ICONS = {"queued": "⏳", "running": "🏃", "finished": "✅", "failed": "❌",
+               "cancelled": "⏹️", "interrupted": "⚠️"}
+
+
+def runs_root() -> Path:
+    """The runs root chosen in the sidebar (default $GAN_RUNS_DIR or ./runs)."""
+    return runs.resolve_root(st.session_state.get("runs_root") or None)
+
+
+def max_concurrent() -> int:
+    return int(st.session_state.get("max_concurrent") or os.environ.get(MAX_CONCURRENT_ENV) or 1)
+
+
+def sidebar() -> None:
+    """The shared sidebar: where runs live, how many may train at once, and the workshop path."""
+    with st.sidebar:
+        st.text_input("Runs folder", value=str(runs.resolve_root()), key="runs_root",
+                      help="Every run is a folder here: config, metrics, sample grids, generator.")
+        st.number_input("Max concurrent training runs", 1, 8,
+                        value=int(os.environ.get(MAX_CONCURRENT_ENV) or 1), key="max_concurrent",
+                        help="Each run is a separate process using the CPU; more than one slows all.")
+        st.markdown("**Workshop path**\n\n1. Concepts — how a GAN learns\n2. Train — start a quick run\n"
+                    "3. Live training — watch it learn\n4. Sample — draw digits")
+
+
+def run_label(run_dir: Path) -> str:
+    """'a1b2c3d4e5f6 · dcgan_small · ✅ finished 10/10' for pickers and lists."""
+    cfg = runs.read_config(run_dir)
+    status = runs.read_status(run_dir)
+    state = status.get("state", "unknown")
+    arch = f"{cfg.architecture}{' (conditional)' if cfg.conditional else ''}" if cfg else "unreadable config"
+    epochs = f"{status.get('epoch', 0)}/{cfg.epochs}" if cfg else ""
+    return f"{run_dir.name} · {arch} · {STATE_ICONS.get(state, '❔')} {state} {epochs}"
+
+
+def pick_run(key: str, label: str = "Run", include_pretrained: bool = False) -> Path | None:
+    """A selectbox of the runs under the root (newest first); `?run=ID` preselects one."""
+    options = runs.list_runs(runs_root())
+    if include_pretrained and (PRETRAINED / "generator.keras").exists():
+        options = [PRETRAINED, *options]
+    if not options:
+        return None
+    wanted = st.query_params.get("run")
+    index = next((i for i, p in enumerate(options) if p.name == wanted), 0)
+    labels = {p: ("Bundled pretrained generator" if p == PRETRAINED else run_label(p)) for p in options}
+    return st.selectbox(label, options, index=index, format_func=labels.get, key=key)

@@ -1,6 +1,7 @@
 """What the command lines share: an argument parser whose errors are one line and exit code 2."""
 
 import argparse
+import os
 import sys
 
 
@@ -30,3 +31,15 @@ def duration(seconds: float | None) -> str:
     if seconds >= 60:
         return f"{seconds // 60}m{seconds % 60:02d}s"
     return f"{seconds}s"
+
+
+def import_tensorflow_quietly() -> None:
+    """Import TensorFlow with stderr silenced: it prints start-up notes before its log level applies."""
+    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    try:
+        import tensorflow  # noqa: F401
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)

@@ -158,3 +158,6 @@ def validate(cfg: RunConfig) -> None:
             raise ConfigError(field, f"must be between {low:g} and {high:g}, not {value!r}")
     if cfg.batch_size > cfg.n_images:
         raise ConfigError("batch_size", f"must be at most n_images ({cfg.n_images}), not {cfg.batch_size}")
+    if cfg.batch_size * cfg.d_steps > cfg.n_images:
+        raise ConfigError("d_steps", f"batch_size × d_steps must be at most n_images ({cfg.n_images}): "
+                                     f"each D step takes its own batch")

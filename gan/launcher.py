@@ -13,7 +13,6 @@ from gan import runs
 from gan.config import RunConfig
 
 PACKAGE_PARENT = Path(__file__).resolve().parents[1]
-ACTIVE = ("queued", "running")
 
 
 @dataclass(frozen=True)
@@ -27,7 +26,7 @@ class Submission:
 
 def active_runs(root: Path) -> list[Path]:
     """Runs under root whose training process is alive (queued or running)."""
-    return [p for p in runs.list_runs(root) if runs.read_status(p).get("state") in ACTIVE]
+    return [p for p in runs.list_runs(root) if runs.is_active(runs.read_status(p))]
 
 
 def submit(root: Path, cfg: RunConfig, max_concurrent: int = 1) -> Submission:
@@ -45,7 +44,7 @@ def submit(root: Path, cfg: RunConfig, max_concurrent: int = 1) -> Submission:
         if state == "finished":
             return Submission(run_dir, "finished",
                               f"This exact configuration has already been trained: run {cfg.run_id}.")
-        if state in ACTIVE:
+        if runs.is_active(status):
             return Submission(run_dir, "attached", f"This configuration is already training as run {cfg.run_id}.")
         busy = active_runs(root)
         if len(busy) >= max_concurrent:

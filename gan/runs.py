@@ -55,6 +55,8 @@ def locate(run: str | os.PathLike, root: Path | None = None) -> Path:
     candidate = Path(run)
     if candidate.is_dir() and (candidate / "config.json").exists():
         return candidate.resolve()
+    if os.sep in str(run) or candidate.exists():
+        raise RunError(f"no run at {candidate} (a run directory holds config.json)")
     path = run_path(resolve_root(root), str(run))
     if not (path / "config.json").exists():
         raise RunError(f"no run at {candidate} (a run directory holds config.json)")
@@ -126,11 +128,17 @@ def read_status(path: Path) -> dict[str, Any]:
     is older than STALE_AFTER_SECONDS, is reported as "interrupted".
     """
     status = _read_json(Path(path) / "status.json") or {}
-    if status.get("state") in ("running", "queued") and status.get("pid"):
-        beat = status.get("heartbeat") or 0
-        if not _pid_alive(status["pid"]) or time.time() - float(beat) > STALE_AFTER_SECONDS:
+    if status.get("state") in ("running", "queued"):
+        beat = status.get("heartbeat") or status.get("updated") or 0
+        dead = status.get("pid") and not _pid_alive(status["pid"])
+        if dead or time.time() - float(beat) > STALE_AFTER_SECONDS:
             status["state"] = "interrupted"
     return status
+
+
+def is_active(status: dict[str, Any]) -> bool:
+    """Whether a training process owns the run: queued by a launcher, or running."""
+    return status.get("state") in ("queued", "running") and bool(status.get("pid"))
 
 
 def write_status(path: Path, **fields: Any) -> dict[str, Any]:
@@ -185,17 +193,39 @@ def cancel_requested(path: Path, since: float) -> bool:
 
 # --- metrics ---------------------------------------------------------------------------
 
-def append_metrics(path: Path, rows: list[dict[str, float]]) -> None:
-    """Append rows to metrics.csv (writing the header first if the file is new or empty)."""
-    target = Path(path) / "metrics.csv"
+def _append_csv(target: Path, fields: tuple[str, ...], rows: list[dict[str, float]]) -> None:
+    """Append rows (header first if the file is new or empty); a half line left by a crash is ended
+    first so that it cannot merge with the new rows."""
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, METRICS_FIELDS, extrasaction="ignore", lineterminator="\n")
+    writer = csv.DictWriter(buffer, fields, extrasaction="ignore", lineterminator="\n")
     if not target.exists() or target.stat().st_size == 0:
         writer.writeheader()
+    else:
+        with open(target, "rb") as handle:
+            handle.seek(-1, os.SEEK_END)
+            if handle.read(1) != b"\n":
+                buffer.write("\n")
     writer.writerows(rows)
     with open(target, "a") as handle:
         handle.write(buffer.getvalue())
         handle.flush()
+
+
+def _keep_csv_through(target: Path, fields: tuple[str, ...], epoch: int) -> None:
+    """Rewrite a CSV atomically, keeping the complete rows of epochs <= epoch."""
+    if not target.exists():
+        return
+    kept = [row for row in _read_csv_rows(target) if row.get("epoch", 0) <= epoch]
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fields, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    writer.writerows({k: _compact(v) for k, v in row.items()} for row in kept)
+    _write_atomic(target, buffer.getvalue().encode())
+
+
+def append_metrics(path: Path, rows: list[dict[str, float]]) -> None:
+    """Append rows to metrics.csv."""
+    _append_csv(Path(path) / "metrics.csv", METRICS_FIELDS, rows)
 
 
 def read_metrics(path: Path) -> list[dict[str, float]]:
@@ -216,7 +246,8 @@ def _read_csv_rows(target: Path) -> list[dict[str, float]]:
     rows = []
     for row in csv.DictReader(io.StringIO(_complete_text(target))):
         try:
-            rows.append({key: float(value) for key, value in row.items() if key is not None})
+            rows.append({key: float(value) if value else float("nan")
+                         for key, value in row.items() if key is not None})
         except (TypeError, ValueError):
             continue
     return rows
@@ -224,15 +255,7 @@ def _read_csv_rows(target: Path) -> list[dict[str, float]]:
 
 def keep_metrics_through(path: Path, epoch: int) -> None:
     """Rewrite metrics.csv keeping rows of epochs <= epoch: what a resume from that epoch needs."""
-    target = Path(path) / "metrics.csv"
-    if not target.exists():
-        return
-    kept = [row for row in read_metrics(path) if row.get("epoch", 0) <= epoch]
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, METRICS_FIELDS, extrasaction="ignore", lineterminator="\n")
-    writer.writeheader()
-    writer.writerows({k: _compact(v) for k, v in row.items()} for row in kept)
-    _write_atomic(target, buffer.getvalue().encode())
+    _keep_csv_through(Path(path) / "metrics.csv", METRICS_FIELDS, epoch)
 
 
 def _compact(value: float) -> int | float:
@@ -293,3 +316,23 @@ def load_checkpoint(path: Path) -> tuple[list[np.ndarray], dict[str, Any]] | Non
             return [archive[k] for k in names], meta
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
         return None
+
+
+# --- quality ---------------------------------------------------------------------------
+
+QUALITY_FIELDS = ("epoch", "seconds", "fdd", "score", "confident", "entropy", *(f"class_{d}" for d in range(10)))
+
+
+def append_quality(path: Path, row: dict[str, float]) -> None:
+    """Append one epoch's row to quality.csv."""
+    _append_csv(Path(path) / "quality.csv", QUALITY_FIELDS, [row])
+
+
+def read_quality(path: Path) -> list[dict[str, float]]:
+    """quality.csv rows (one per epoch) as dicts of floats; a half-written last line is skipped."""
+    return _read_csv_rows(Path(path) / "quality.csv")
+
+
+def keep_quality_through(path: Path, epoch: int) -> None:
+    """Rewrite quality.csv keeping rows of epochs <= epoch: what a resume from that epoch needs."""
+    _keep_csv_through(Path(path) / "quality.csv", QUALITY_FIELDS, epoch)

@@ -43,6 +43,7 @@ def main(argv: list[str] | None = None) -> int:
         run_dir = runs.locate(args.run, runs.resolve_root(args.runs_dir))
     except runs.RunError as error:
         cli.fail(PROG, str(error))
+    cli.import_tensorflow_quietly()
     from gan import images, sampling
 
     try:

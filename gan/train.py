@@ -90,7 +90,8 @@ def _train_locked(cfg, run_dir, args) -> int:
     # SIGTERM and Ctrl-C stop at the next logged step, after a clean write, never mid-save.
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: runs.request_cancel(run_dir))
-    from gan import data, training  # TensorFlow loads only once the arguments are known good
+    cli.import_tensorflow_quietly()  # only once the arguments are known good
+    from gan import data, training
 
     if not args.quiet:
         print(f"run {cfg.run_id}: {cfg.architecture}, {cfg.loss} loss, {cfg.epochs} epochs -> {run_dir}",

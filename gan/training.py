@@ -12,7 +12,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from gan import data, images, losses, models, runs
+from gan import data, images, losses, models, quality, runs
 from gan.config import RunConfig
 
 GP_WEIGHT = 10.0  # WGAN-GP's gradient penalty weight (Gulrajani 2017)
@@ -218,6 +218,11 @@ class EpochSaver(keras.callbacks.Callback):
         pixels = data.to_pixels(gan.sampler(self.noise, training=False))
         runs.save_sample_grid(self.run_dir, epoch + 1, images.png_bytes(images.grid(pixels, 8), 2))
         runs.save_generator(self.run_dir, gan.sampler)
+        try:
+            scores = quality.evaluate_generator(gan.sampler, n=quality.EVAL_SAMPLES, seed=gan.cfg.seed)
+            runs.append_quality(self.run_dir, quality.to_row(scores, epoch + 1, self.recorder.seconds_before))
+        except quality.QualityUnavailable as error:  # damaged classifier assets: train on, say why
+            runs.write_status(self.run_dir, quality_error=str(error))
         # The checkpoint comes last: it is what declares the epoch complete.
         meta = {"epoch": epoch + 1, "step": self.recorder.step, "seconds": self.recorder.seconds_before}
         runs.save_checkpoint(self.run_dir, [v.numpy() for v in gan.state_variables()], meta)
@@ -285,6 +290,7 @@ def train(cfg: RunConfig, run_dir: Path, on_epoch: Callable[[Progress], None] | 
                 variable.assign(value)
             epoch, step, seconds = meta["epoch"], meta["step"], meta["seconds"]
     runs.keep_metrics_through(run_dir, epoch)
+    runs.keep_quality_through(run_dir, epoch)
 
     steps_per_epoch = len(dataset.pixels) // (cfg.batch_size * cfg.d_steps)
     runs.write_status(run_dir, state="running", pid=os.getpid(), heartbeat=time.time(),

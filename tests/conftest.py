@@ -1,0 +1,60 @@
+"""Shared fixtures: no network in unit tests, bundled data only, and a tiny finished run."""
+
+import socket
+from pathlib import Path
+
+import pytest
+
+from gan import runs
+from gan.config import RunConfig
+
+REPO = Path(__file__).resolve().parents[1]
+
+TINY = {"n_images": 64, "batch_size": 16, "latent_dim": 8, "epochs": 1, "seed": 1}
+
+
+def tiny_config(**changes) -> RunConfig:
+    """A config that trains in a few seconds: latent 8, 64 images, 1 epoch."""
+    return RunConfig(**{**TINY, **changes})
+
+
+@pytest.fixture(autouse=True)
+def offline(request, monkeypatch):
+    """Unit tests use the bundled digits and may not open network connections (loopback is fine,
+    for the browser test's local server)."""
+    monkeypatch.setenv("GAN_BUNDLED_DATA", "1")
+    if request.node.get_closest_marker("network_allowed"):
+        return
+    real_connect = socket.socket.connect
+
+    def guarded(sock, address):
+        host = address[0] if isinstance(address, tuple) else address
+        if isinstance(host, str) and host not in ("127.0.0.1", "localhost", "::1") and sock.family != socket.AF_UNIX:
+            raise RuntimeError(f"network access in a unit test: {address}")
+        return real_connect(sock, address)
+
+    monkeypatch.setattr(socket.socket, "connect", guarded)
+
+
+@pytest.fixture
+def runs_root(tmp_path, monkeypatch) -> Path:
+    """An empty runs root, also exported as $GAN_RUNS_DIR for code (and pages) that read it."""
+    root = tmp_path / "runs"
+    root.mkdir()
+    monkeypatch.setenv(runs.ROOT_ENV, str(root))
+    return root
+
+
+@pytest.fixture(scope="session")
+def finished_run(tmp_path_factory) -> Path:
+    """A tiny run trained to the end in this process: metrics, one sample grid, generator.keras."""
+    import os
+
+    from gan import training
+
+    os.environ["GAN_BUNDLED_DATA"] = "1"
+    root = tmp_path_factory.mktemp("shared_runs")
+    cfg = tiny_config()
+    run_dir = runs.create(root, cfg)
+    assert training.train(cfg, run_dir) == "finished"
+    return run_dir

@@ -1,0 +1,24 @@
+import numpy as np
+import pytest
+
+from gan import images
+
+
+def test_grid_places_digits_in_rows():
+    pixels = np.stack([np.full((28, 28), i, np.uint8) for i in range(10)])
+    canvas = images.grid(pixels, cols=4, pad=2)
+    assert canvas.shape == (3 * 30 + 2, 4 * 30 + 2) and canvas.dtype == np.uint8
+    assert canvas[2, 2] == 0 and canvas[2 + 30, 2 + 30] == 5 and canvas[0, 0] == 0
+
+
+def test_png_and_gif_round_trip():
+    frame = (np.arange(28 * 28) % 256).astype(np.uint8).reshape(28, 28)
+    assert np.array_equal(images.read_png(images.png_bytes(frame)), frame)
+    assert images.read_png(images.png_bytes(frame, scale=3)).shape == (84, 84)
+    gif = images.gif_bytes([frame, 255 - frame])
+    assert gif[:6] == b"GIF89a"
+
+
+def test_unreadable_png_is_a_value_error():
+    with pytest.raises(ValueError, match="not a readable image"):
+        images.read_png(b"\x89PNG\r\n\x1a\n truncated")

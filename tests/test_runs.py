@@ -1,0 +1,145 @@
+import json
+import os
+import time
+
+import numpy as np
+import pytest
+
+from gan import runs
+from tests.conftest import tiny_config
+
+
+def test_create_writes_config_then_queued_status(runs_root):
+    cfg = tiny_config()
+    run_dir = runs.create(runs_root, cfg)
+    assert run_dir == runs_root / cfg.run_id
+    assert runs.read_config(run_dir) == cfg
+    assert runs.read_status(run_dir)["state"] == "queued"
+    assert runs.create(runs_root, cfg) == run_dir  # same config, same run
+    assert runs.list_runs(runs_root) == [run_dir]
+
+
+@pytest.mark.parametrize("bad", ["../x", "/etc", "a/b", "..", ".", "", "x" * 65, "a\x00b", "-rf"])
+def test_run_ids_that_are_not_plain_are_refused(runs_root, bad):
+    with pytest.raises(runs.RunError):
+        runs.run_path(runs_root, bad)
+
+
+def test_locate_accepts_a_directory_or_an_id(runs_root):
+    run_dir = runs.create(runs_root, tiny_config())
+    assert runs.locate(run_dir) == run_dir
+    assert runs.locate(run_dir.name, runs_root) == run_dir
+    with pytest.raises(runs.RunError, match="no run"):
+        runs.locate("abc", runs_root)
+
+
+def test_root_comes_from_argument_then_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv(runs.ROOT_ENV, str(tmp_path / "env"))
+    assert runs.resolve_root() == tmp_path / "env"
+    assert runs.resolve_root(tmp_path / "arg") == tmp_path / "arg"
+    monkeypatch.delenv(runs.ROOT_ENV)
+    assert runs.resolve_root() == (runs.Path.cwd() / "runs").resolve()
+
+
+def test_readers_tolerate_missing_empty_and_damaged_files(runs_root):
+    run_dir = runs_root / "abc"
+    run_dir.mkdir()
+    assert runs.read_config(run_dir) is None and runs.read_status(run_dir) == {}
+    assert runs.read_metrics(run_dir) == [] and runs.load_checkpoint(run_dir) is None
+    for name in ("config.json", "status.json", "metrics.csv", "checkpoint.npz"):
+        (run_dir / name).write_text("")
+    assert runs.read_config(run_dir) is None and runs.read_status(run_dir) == {}
+    assert runs.read_metrics(run_dir) == [] and runs.load_checkpoint(run_dir) is None
+    (run_dir / "config.json").write_text('{"batch_size": 0}')
+    (run_dir / "status.json").write_text('["not", "a", "dict"]')
+    (run_dir / "checkpoint.npz").write_bytes(b"PK\x03\x04garbage")
+    assert runs.read_config(run_dir) is None and runs.read_status(run_dir) == {}
+    assert runs.load_checkpoint(run_dir) is None
+
+
+def test_half_written_last_metrics_line_is_ignored(runs_root):
+    run_dir = runs.create(runs_root, tiny_config())
+    runs.append_metrics(run_dir, [{"step": 10, "epoch": 1, "d_loss": 1.0}, {"step": 20, "epoch": 1, "d_loss": 0.5}])
+    with open(run_dir / "metrics.csv", "a") as handle:
+        handle.write("30,1,2.5,0.")
+    rows = runs.read_metrics(run_dir)
+    assert [r["step"] for r in rows] == [10, 20] and rows[1]["d_loss"] == 0.5
+
+
+def test_keep_metrics_through_drops_later_epochs_and_partial_lines(runs_root):
+    run_dir = runs.create(runs_root, tiny_config())
+    runs.append_metrics(run_dir, [{"step": s, "epoch": 1 + s // 20, "d_loss": 0.1} for s in (10, 20, 30, 40)])
+    with open(run_dir / "metrics.csv", "a") as handle:
+        handle.write("50,3,")
+    runs.keep_metrics_through(run_dir, 2)
+    assert [r["step"] for r in runs.read_metrics(run_dir)] == [10, 20, 30]
+    assert (run_dir / "metrics.csv").read_text().endswith("\n")
+
+
+def test_status_merges_and_dead_processes_show_as_interrupted(runs_root):
+    run_dir = runs.create(runs_root, tiny_config())
+    runs.write_status(run_dir, state="running", pid=os.getpid(), heartbeat=time.time())
+    runs.write_status(run_dir, epoch=3)
+    status = runs.read_status(run_dir)
+    assert status["state"] == "running" and status["epoch"] == 3
+    runs.write_status(run_dir, heartbeat=time.time() - 10 * runs.STALE_AFTER_SECONDS)
+    assert runs.read_status(run_dir)["state"] == "interrupted"
+    runs.write_status(run_dir, heartbeat=time.time(), pid=2**22 + 12345)  # no such process
+    assert runs.read_status(run_dir)["state"] == "interrupted"
+    assert json.loads((run_dir / "status.json").read_text())["state"] == "running"  # reading never writes
+
+
+def test_training_lock_is_exclusive(runs_root):
+    run_dir = runs.create(runs_root, tiny_config())
+    import subprocess
+    import sys
+
+    with runs.training_lock(run_dir) as mine:
+        assert mine
+        other = subprocess.run([sys.executable, "-c", (
+            "import sys; from pathlib import Path; from gan import runs\n"
+            f"with runs.training_lock(Path({str(run_dir)!r})) as ok: sys.exit(0 if ok else 3)")],
+            cwd=runs.Path(__file__).parents[1])
+        assert other.returncode == 3
+    with runs.training_lock(run_dir) as again:
+        assert again
+
+
+def test_cancel_requests_older_than_the_launch_are_ignored(runs_root):
+    run_dir = runs.create(runs_root, tiny_config())
+    runs.request_cancel(run_dir)
+    assert runs.cancel_requested(run_dir, since=time.time() - 5)
+    assert not runs.cancel_requested(run_dir, since=time.time() + 5)
+
+
+def test_checkpoint_round_trip(runs_root):
+    run_dir = runs.create(runs_root, tiny_config())
+    arrays = [np.arange(3.0), np.ones((2, 2), np.float32), np.array(7, np.int64)]
+    runs.save_checkpoint(run_dir, arrays, {"epoch": 2, "step": 8, "seconds": 1.5})
+    loaded, meta = runs.load_checkpoint(run_dir)
+    assert meta == {"epoch": 2, "step": 8, "seconds": 1.5}
+    assert all(np.array_equal(a, b) for a, b in zip(arrays, loaded, strict=True))
+
+
+def test_failed_generator_save_keeps_the_previous_file(runs_root):
+    run_dir = runs.create(runs_root, tiny_config())
+    (run_dir / "generator.keras").write_bytes(b"previous")
+
+    class FullDisk:
+        def save(self, path):
+            with open(path, "wb") as handle:
+                handle.write(b"half")
+            raise OSError(28, "No space left on device")
+
+    with pytest.raises(OSError):
+        runs.save_generator(run_dir, FullDisk())
+    assert (run_dir / "generator.keras").read_bytes() == b"previous"
+    assert [p.name for p in run_dir.iterdir() if "partial" in p.name or p.name.endswith(".tmp")] == []
+
+
+def test_samples_are_listed_in_epoch_order(runs_root):
+    run_dir = runs.create(runs_root, tiny_config())
+    for epoch in (2, 10, 1):
+        runs.save_sample_grid(run_dir, epoch, b"png")
+    (run_dir / "samples" / "epoch_xx.png").write_bytes(b"")
+    assert [e for e, _ in runs.list_samples(run_dir)] == [1, 2, 10]

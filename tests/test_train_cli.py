@@ -1,0 +1,102 @@
+"""The training command line, run as real processes, including a kill -9 in the middle."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from gan import runs, train
+
+REPO = Path(__file__).resolve().parents[1]
+SMALL = ["--set", "n_images=512", "--set", "batch_size=16", "--set", "latent_dim=8"]
+
+
+def cli(*args, **kwargs):
+    return subprocess.Popen([sys.executable, "-m", "gan.train", *args], cwd=REPO, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kwargs)
+
+
+def wait_for(condition, timeout=180.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.1)
+    raise AssertionError("timed out")
+
+
+@pytest.mark.parametrize(("args", "says"), [
+    (["--set", "batch_size=0"], "batch_size: must be between 8 and 1024"),
+    (["--set", "loss=foo"], "loss: must be one of"),
+    (["--set", "g_lr=-1"], "g_lr: must be between"),
+    (["--set", "batch_size"], "--set takes KEY=VALUE"),
+    (["--epochs", "zero"], "--epochs: invalid int value"),
+    (["--preset", "fast"], "--preset: invalid choice"),
+    (["--run", "../etc"], "not a plain id"),
+])
+def test_bad_arguments_give_one_line_and_exit_2(runs_root, args, says):
+    out, err = cli(*args, "--runs-dir", str(runs_root)).communicate(timeout=60)
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("gan.train: error: ") and says in lines[0], err
+    assert list(runs_root.iterdir()) == []
+
+
+def test_config_from_args_applies_preset_then_overrides():
+    args = train.parse_args(["--preset", "mlp", "--epochs", "2", "--set", "seed=5", "--set", "conditional=true"])
+    cfg = train.config_from_args(args)
+    assert (cfg.architecture, cfg.epochs, cfg.seed, cfg.conditional) == ("mlp", 2, 5, True)
+
+
+def expected_steps(steps_per_epoch, epochs):
+    last = steps_per_epoch * epochs
+    return sorted(set(range(10, last + 1, 10)) | {steps_per_epoch * e for e in range(1, epochs + 1)})
+
+
+def test_kill_9_during_epoch_2_then_rerun_resumes_without_gaps_or_duplicates(runs_root):
+    args = ["--preset", "quick", "--epochs", "4", *SMALL, "--runs-dir", str(runs_root)]
+    process = cli(*args)
+    run_dir = runs_root / train.config_from_args(train.parse_args(args)).run_id
+    wait_for(lambda: any(r["epoch"] == 2 for r in runs.read_metrics(run_dir)))
+    os.kill(process.pid, signal.SIGKILL)
+    process.communicate()
+    status = runs.read_status(run_dir)
+    assert status["state"] == "interrupted" and status["epoch"] == 1
+
+    out, err = cli(*args).communicate(timeout=300)
+    assert out.strip().splitlines()[-1] == str(run_dir), err
+    assert "epoch   4/4" in out and "epoch   1/4" not in out  # resumed, not restarted
+    steps = [int(r["step"]) for r in runs.read_metrics(run_dir)]
+    assert steps == expected_steps(32, 4)
+    assert [e for e, _ in runs.list_samples(run_dir)] == [1, 2, 3, 4]
+    assert runs.read_status(run_dir)["state"] == "finished"
+
+    pixels = run_dir.parent / "digits.npy"
+    done = subprocess.run([sys.executable, "-m", "gan.sample", "--run", str(run_dir), "--n", "100",
+                           "--seed", "0", "--out", str(pixels)], cwd=REPO, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert np.load(pixels).shape == (100, 28, 28)
+
+
+def test_same_config_again_is_the_cached_run(finished_run):
+    cfg = runs.read_config(finished_run)
+    sets = [f"--set={key}={value}" for key, value in cfg.to_dict().items()]
+    out, err = cli(*sets, "--runs-dir", str(finished_run.parent)).communicate(timeout=60)
+    assert "already finished" in out and out.strip().splitlines()[-1] == str(finished_run), err
+
+
+def test_sigterm_cancels_cleanly_and_rerun_resumes(runs_root):
+    args = ["--preset", "quick", "--epochs", "3", *SMALL, "--runs-dir", str(runs_root)]
+    process = cli(*args)
+    run_dir = runs_root / train.config_from_args(train.parse_args(args)).run_id
+    wait_for(lambda: runs.read_status(run_dir).get("epoch", 0) >= 1)
+    process.send_signal(signal.SIGTERM)
+    out, _ = process.communicate(timeout=120)
+    assert process.returncode == 0 and "cancelled" in out
+    assert runs.read_status(run_dir)["state"] == "cancelled"
+    out, err = cli(*args).communicate(timeout=300)
+    assert runs.read_status(run_dir)["state"] == "finished", err

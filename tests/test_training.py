@@ -1,0 +1,94 @@
+import numpy as np
+import pytest
+
+from gan import images, runs, sampling, training
+from tests.conftest import tiny_config
+
+
+def train_tiny(root, **changes):
+    cfg = tiny_config(**changes)
+    run_dir = runs.create(root, cfg)
+    state = training.train(cfg, run_dir)
+    return cfg, run_dir, state
+
+
+def test_a_finished_run_has_every_file(finished_run):
+    status = runs.read_status(finished_run)
+    assert status["state"] == "finished" and status["epoch"] == 1 and status["data_source"] == "bundled"
+    rows = runs.read_metrics(finished_run)
+    assert [r["step"] for r in rows] == [4]  # 64 images / batch 16 = 4 steps, logged at the epoch's end
+    row = rows[0]
+    assert set(runs.METRICS_FIELDS) <= set(row)
+    assert 0 <= row["d_real"] <= 1 and 0 <= row["d_fake"] <= 1 and row["images_per_s"] > 0
+    assert np.isfinite([row["d_loss"], row["g_loss"]]).all()
+    grid = images.read_png(runs.sample_path(finished_run, 1).read_bytes())
+    assert grid.shape == (2 * (8 * 30 + 2), 2 * (8 * 30 + 2))
+    generator = sampling.load_generator(finished_run / "generator.keras")
+    assert sampling.latent_dim(generator) == 8
+    (scores,) = runs.read_quality(finished_run)
+    assert scores["epoch"] == 1 and scores["fdd"] > 0 and 1 <= scores["score"] <= 10
+    assert sum(scores[f"class_{d}"] for d in range(10)) == pytest.approx(1.0, abs=1e-4)
+
+
+def test_same_seed_same_run_different_seed_different_run(runs_root, tmp_path):
+    _, first, _ = train_tiny(runs_root)
+    _, second, _ = train_tiny(tmp_path / "again")
+    _, other, _ = train_tiny(runs_root, seed=2)
+    draw = {d: sampling.sample(sampling.load_generator(d / "generator.keras"), 16, 0) for d in (first, second, other)}
+    assert np.array_equal(draw[first], draw[second])
+    assert not np.array_equal(draw[first], draw[other])
+    assert [r["d_loss"] for r in runs.read_metrics(first)] == [r["d_loss"] for r in runs.read_metrics(second)]
+
+
+def test_resume_continues_exactly_where_it_stopped(runs_root, tmp_path):
+    """Two epochs straight equal one epoch, a fresh process state, then a resume to two."""
+    _, straight, _ = train_tiny(runs_root, epochs=2)
+    cfg = tiny_config(epochs=2)
+    resumed = runs.create(tmp_path / "resumed", cfg)
+    training.train(tiny_config(epochs=1), resumed)  # same model, stops after epoch 1
+    runs.append_metrics(resumed, [{"step": 5, "epoch": 2, "d_loss": 9.9}])  # a row of a lost epoch 2
+    runs.append_quality(resumed, {"epoch": 2, "fdd": 1.0})
+    assert training.train(cfg, resumed) == "finished"
+    steps = [r["step"] for r in runs.read_metrics(resumed)]
+    assert steps == [4, 8] == [r["step"] for r in runs.read_metrics(straight)]
+    a, b = (sampling.sample(sampling.load_generator(d / "generator.keras"), 16, 0) for d in (straight, resumed))
+    assert np.array_equal(a, b)
+    assert runs.read_status(resumed)["resumed_from"] == 1
+    assert [r["epoch"] for r in runs.read_quality(resumed)] == [1, 2]
+    def scores(d):
+        return [{k: v for k, v in row.items() if k != "seconds"} for row in runs.read_quality(d)]
+
+    assert scores(resumed) == scores(straight)
+
+
+@pytest.mark.parametrize("loss", ["nonsat", "minimax", "lsgan", "hinge", "wgan_gp"])
+def test_every_loss_trains_with_finite_numbers(runs_root, loss):
+    _, run_dir, state = train_tiny(runs_root, loss=loss, d_steps=2, label_smoothing=0.1)
+    assert state == "finished"
+    row = runs.read_metrics(run_dir)[-1]
+    assert row["step"] == 2 and np.isfinite([row["d_loss"], row["g_loss"]]).all()
+
+
+@pytest.mark.parametrize("architecture", ["dcgan_tutorial", "mlp"])
+def test_conditional_ema_variants_train_and_sample_each_digit(runs_root, architecture):
+    _, run_dir, _ = train_tiny(runs_root, architecture=architecture, conditional=True, ema_decay=0.99)
+    generator = sampling.load_generator(run_dir / "generator.keras")
+    assert sampling.is_conditional(generator)
+    assert sampling.sample(generator, 10, 0, digit=3).shape == (10, 28, 28)
+
+
+def test_training_moves_d_towards_telling_real_from_fake(runs_root):
+    """After a few hundred steps D(x) > D(G(z)) on average: the game is being played."""
+    _, run_dir, _ = train_tiny(runs_root, n_images=2048, batch_size=32, epochs=2)
+    rows = runs.read_metrics(run_dir)
+    assert np.mean([r["d_real"] for r in rows]) > np.mean([r["d_fake"] for r in rows])
+
+
+def test_cancel_stops_at_a_logged_step_and_keeps_no_partial_epoch(runs_root):
+    cfg = tiny_config(n_images=1024, epochs=3)
+    run_dir = runs.create(runs_root, cfg)
+    runs.request_cancel(run_dir)
+    assert training.train(cfg, run_dir, launched_at=0.0) == "cancelled"
+    assert runs.read_status(run_dir)["state"] == "cancelled"
+    assert [r["step"] for r in runs.read_metrics(run_dir)] == [10]
+    assert not (run_dir / "generator.keras").exists() and runs.load_checkpoint(run_dir) is None

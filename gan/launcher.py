@@ -38,7 +38,7 @@ def submit(root: Path, cfg: RunConfig, max_concurrent: int = 1) -> Submission:
     # must be atomic or two clicks on the same config would start two trainers.
     with open(root / ".launch.lock", "a+") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        run_dir = runs.create(root, cfg)
+        run_dir = runs.run_path(root, cfg.run_id)
         status = runs.read_status(run_dir)
         state = status.get("state")
         if state == "finished":
@@ -52,6 +52,7 @@ def submit(root: Path, cfg: RunConfig, max_concurrent: int = 1) -> Submission:
                               f"{len(busy)} run(s) already training, the limit is {max_concurrent}: "
                               "wait for one to finish or cancel it.")
         resumed = state in ("interrupted", "cancelled", "failed") and status.get("epoch", 0) > 0
+        runs.create(root, cfg)  # only now: a refused submission leaves no folder behind
         _spawn(root, run_dir)
     if resumed:
         return Submission(run_dir, "resumed", f"Resuming run {cfg.run_id} from epoch {status['epoch']}.")

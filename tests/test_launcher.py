@@ -30,6 +30,7 @@ def test_limit_refuses_a_second_concurrent_run(runs_root):
     second = launcher.submit(runs_root, tiny_config(seed=22), max_concurrent=1)
     assert first.outcome == "started"
     assert second.outcome == "refused" and "limit is 1" in second.message
+    assert not second.run_dir.exists()
     launcher.cancel(first.run_dir)
     assert wait_until_ended(first.run_dir)["state"] == "cancelled"
 

@@ -1,0 +1,144 @@
+"""The Train page: a form of every setting, presets that refill it, clear errors, cached runs
+started in their own process, and a run list with progress, Cancel and Resume."""
+
+import os
+import time
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+from gan import config, runs
+from tests.conftest import TINY, tiny_config
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+TRAIN_TIMEOUT_S = 120
+
+
+def open_train() -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    at.switch_page("pages/train.py")
+    return at.run()
+
+
+def widget(at: AppTest, field: str):
+    """The form widget of a RunConfig field."""
+    key = f"train_{field}"
+    return next(w for w in [*at.number_input, *at.selectbox, *at.toggle] if w.key == key)
+
+
+def fill(at: AppTest, **values) -> None:
+    for field, value in values.items():
+        widget(at, field).set_value(value)
+
+
+def submit(at: AppTest) -> AppTest:
+    return at.button(key="train_submit").click().run()
+
+
+def wait_until_finished(run_dir: Path) -> dict:
+    deadline = time.monotonic() + TRAIN_TIMEOUT_S
+    while (status := runs.read_status(run_dir)).get("state") not in ("finished", "failed", "interrupted"):
+        assert time.monotonic() < deadline, f"run still {status.get('state')} after {TRAIN_TIMEOUT_S} s"
+        time.sleep(0.5)
+    return status
+
+
+def test_form_has_every_setting_with_its_range(runs_root):
+    at = open_train()
+    assert not at.exception
+    for field in config.FIELD_TYPES:
+        element = widget(at, field)
+        assert element.help, field
+        if field in config.RANGES:
+            assert (element.min, element.max) == config.RANGES[field], field
+        if field in config.CHOICES:
+            assert tuple(element.options) == config.CHOICES[field], field
+    assert any("bundled" in block.value and "70,000" in block.value for block in at.info)
+
+
+def test_preset_refills_the_form(runs_root):
+    at = open_train()
+    assert widget(at, "architecture").value == "dcgan_small"
+    at.selectbox(key="train_preset").set_value("tutorial").run()
+    tutorial = config.preset("tutorial")
+    assert widget(at, "architecture").value == "dcgan_tutorial"
+    assert widget(at, "latent_dim").value == tutorial.latent_dim == 100
+    assert widget(at, "batch_size").value == tutorial.batch_size
+    fill(at, latent_dim=8)
+    at.selectbox(key="train_preset").set_value("mlp").run()
+    assert widget(at, "architecture").value == "mlp"
+    assert widget(at, "latent_dim").value == config.preset("mlp").latent_dim
+
+
+def test_the_form_keeps_its_values_across_pages(runs_root):
+    at = open_train()
+    at.selectbox(key="train_preset").set_value("mlp").run()
+    fill(at, latent_dim=8, n_images=64, batch_size=128)
+    submit(at)  # form values reach the script only on submit; this one is refused, so nothing trains
+    at.switch_page("pages/concepts.py").run()
+    at.switch_page("pages/train.py").run()
+    assert at.selectbox(key="train_preset").value == "mlp"
+    assert (widget(at, "architecture").value, widget(at, "latent_dim").value) == ("mlp", 8)
+
+
+def test_a_cross_field_error_names_the_field_and_starts_nothing(runs_root):
+    at = open_train()
+    fill(at, n_images=64, batch_size=128)
+    submit(at)
+    assert not at.exception
+    (error,) = at.error
+    assert "Batch size" in error.value and "batch_size" in error.value and "64" in error.value
+    assert runs.list_runs(runs_root) == []
+
+
+def test_submitting_trains_once_in_another_process(runs_root):
+    cfg = tiny_config()
+    at = open_train()
+    fill(at, **TINY)
+    submit(at)
+    assert not at.exception
+    assert [s.value for s in at.success] == [f"Started run {cfg.run_id}."]
+    run_dir = runs_root / cfg.run_id
+    assert runs.read_config(run_dir) == cfg
+    first = runs.read_status(run_dir)
+    assert first["pid"] != os.getpid()  # never trained in the Streamlit process
+    assert at.page_link[0].proto.query_string == f"run={cfg.run_id}"
+
+    submit(at)  # the same settings again: attach to the run, do not launch a second trainer
+    (info,) = at.info[1:]  # the first info box is the data note
+    assert cfg.run_id in info.value and ("already training" in info.value or "already been trained" in info.value)
+    assert runs.read_status(run_dir)["launched_at"] == first["launched_at"]
+    assert runs.list_runs(runs_root) == [run_dir]
+
+    status = wait_until_finished(run_dir)
+    assert status["state"] == "finished", status
+    assert "bundled" in status["data_description"]
+    at.run()
+    assert not at.exception
+    assert any(cfg.run_id in block.value and "finished 1/1" in block.value for block in at.markdown)
+    assert not [b for b in at.button if b.key.startswith(("cancel_", "start_"))]
+
+
+def test_running_run_shows_progress_and_can_be_cancelled(runs_root):
+    run_dir = runs.create(runs_root, tiny_config(epochs=4))
+    now = time.time()
+    runs.write_status(run_dir, state="running", pid=os.getpid(), heartbeat=now, launched_at=now - 60,
+                      epoch=1, epochs=4, step=4, steps_total=16, images_per_s=512.0, eta_s=125)
+    at = open_train()
+    (bar,) = at.get("progress")
+    assert bar.value == 25 and bar.text == "epoch 1/4 · 512 images/s · ETA 2m05s"
+    at.button(key=f"cancel_{run_dir.name}").click().run()
+    assert runs.cancel_requested(run_dir, now - 60)
+    assert at.button(key=f"cancel_{run_dir.name}").disabled
+
+
+def test_stopped_runs_can_resume_and_failed_runs_show_their_error(runs_root):
+    failed = runs.create(runs_root, tiny_config(epochs=2))
+    runs.write_status(failed, state="failed", epoch=1, error="MemoryError: out of memory")
+    at = open_train()
+    assert any("MemoryError: out of memory" in e.value for e in at.error)
+    at.button(key=f"start_{failed.name}").click().run()
+    assert not at.exception
+    assert [s.value for s in at.success] == [f"Resuming run {failed.name} from epoch 1."]
+    assert wait_until_finished(failed)["state"] == "finished"

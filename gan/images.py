@@ -45,5 +45,5 @@ def read_png(data: bytes) -> np.ndarray:
     try:
         with Image.open(io.BytesIO(data)) as picture:
             return np.asarray(picture.convert("L"))
-    except (OSError, SyntaxError) as error:
-        raise ValueError(f"not a readable image: {error}") from error
+    except (OSError, SyntaxError) as error:  # PIL's message names its in-memory buffer: not useful
+        raise ValueError("not a readable image (damaged or truncated)") from error

@@ -165,6 +165,7 @@ class RunRecorder(keras.callbacks.Callback):
         self.epochs = epochs
         self.step = step
         self.seconds_before = seconds
+        self.last_rate = 0.0
         self.cancelled = False
 
     def on_epoch_begin(self, epoch, logs=None):
@@ -191,6 +192,7 @@ class RunRecorder(keras.callbacks.Callback):
         row.update(step=self.step, epoch=self.epoch, seconds=round(self.seconds_before, 3),
                    images_per_s=round(rate, 1))
         runs.append_metrics(self.run_dir, [row])
+        self.last_rate = row["images_per_s"]
         self.window_start, self.window_clock = (self.batches_done, logs), now
         steps_total = self.steps_per_epoch * self.epochs
         runs.write_status(self.run_dir, step=self.step, steps_total=steps_total,
@@ -311,13 +313,9 @@ def train(cfg: RunConfig, run_dir: Path, on_epoch: Callable[[Progress], None] | 
             epoch += 1
             if on_epoch is not None:
                 on_epoch(Progress(epoch, cfg.epochs, recorder.step, steps_per_epoch * cfg.epochs,
-                                  recorder.seconds_before, _last_rate(run_dir),
+                                  recorder.seconds_before, recorder.last_rate,
                                   {k: v[-1] for k, v in history.history.items()}))
     state = "cancelled" if recorder.cancelled else "finished"
     runs.write_status(run_dir, state=state, heartbeat=time.time(), eta_s=0 if state == "finished" else None)
     return state
 
-
-def _last_rate(run_dir: Path) -> float:
-    rows = runs.read_metrics(run_dir)
-    return rows[-1]["images_per_s"] if rows else 0.0

@@ -13,6 +13,21 @@ STATE_ICONS = {"queued": "⏳", "running": "🏃", "finished": "✅", "failed": 
                "cancelled": "⏹️", "interrupted": "⚠️"}
 
 
+def use_the_router() -> None:
+    """Hand a page opened by its own address back to app.py's navigation.
+
+    Streamlit treats an app with a pages/ folder as a legacy multipage app until some script calls
+    st.navigation, so the first visitor after a server start who opens /train directly would get
+    pages/train.py alone, with an auto-generated sidebar. Switching that mode off and rerunning
+    sends the request through app.py, which keeps the page the visitor asked for.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
 def runs_root() -> Path:
     """The runs root chosen in the sidebar (default $GAN_RUNS_DIR or ./runs)."""
     return runs.resolve_root(st.session_state.get("runs_root") or None)
@@ -34,14 +49,21 @@ def sidebar() -> None:
                     "3. Live training — watch it learn\n4. Sample — draw digits")
 
 
-def run_label(run_dir: Path) -> str:
-    """'a1b2c3d4e5f6 · dcgan_small · ✅ finished 10/10' for pickers and lists."""
+def run_name(run_dir: Path) -> str:
+    """'a1b2c3d4e5f6 · dcgan_small · nonsat · 10 epochs': fixed for the run's life, so pickers keep it."""
     cfg = runs.read_config(run_dir)
-    status = runs.read_status(run_dir)
+    if cfg is None:
+        return f"{run_dir.name} · unreadable config"
+    arch = f"{cfg.architecture}{' (conditional)' if cfg.conditional else ''}"
+    return f"{run_dir.name} · {arch} · {cfg.loss} · {cfg.epochs} epochs"
+
+
+def run_label(run_dir: Path) -> str:
+    """run_name plus its state now: 'a1b2c3d4e5f6 · dcgan_small · … · ✅ finished 10/10'."""
+    status, cfg = runs.read_status(run_dir), runs.read_config(run_dir)
     state = status.get("state", "unknown")
-    arch = f"{cfg.architecture}{' (conditional)' if cfg.conditional else ''}" if cfg else "unreadable config"
-    epochs = f"{status.get('epoch', 0)}/{cfg.epochs}" if cfg else ""
-    return f"{run_dir.name} · {arch} · {STATE_ICONS.get(state, '❔')} {state} {epochs}"
+    progress = f"{status.get('epoch', 0)}/{cfg.epochs}" if cfg else ""
+    return f"{run_name(run_dir)} · {STATE_ICONS.get(state, '❔')} {state} {progress}"
 
 
 def pick_run(key: str, label: str = "Run", include_pretrained: bool = False) -> Path | None:
@@ -53,5 +75,5 @@ def pick_run(key: str, label: str = "Run", include_pretrained: bool = False) -> 
         return None
     wanted = st.query_params.get("run")
     index = next((i for i, p in enumerate(options) if p.name == wanted), 0)
-    labels = {p: ("Bundled pretrained generator" if p == PRETRAINED else run_label(p)) for p in options}
+    labels = {p: ("Bundled pretrained generator" if p == PRETRAINED else run_name(p)) for p in options}
     return st.selectbox(label, options, index=index, format_func=labels.get, key=key)

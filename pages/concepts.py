@@ -3,6 +3,10 @@ source article's code gets wrong. Text only, no TensorFlow: this page opens at o
 
 import streamlit as st
 
+from pages import common
+
+common.use_the_router()
+
 # Teaching text lives here, apart from the layout below, so it can be translated as a whole.
 TEXT = {
     "title": "How a GAN learns",

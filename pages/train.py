@@ -9,6 +9,8 @@ import streamlit as st
 from gan import cli, config, data, launcher, runs
 from pages import common
 
+common.use_the_router()
+
 PRESETS = {"quick": "Quick (≈2 min on a laptop)", "tutorial": "Tutorial DCGAN", "mlp": "Classic MLP GAN"}
 GROUPS = {
     "Data": ("dataset", "n_images", "seed"),

@@ -1,0 +1,117 @@
+"""The Sample page (AppTest): drawing a grid, walking between seeds, conditional digits, bad generators."""
+
+import os
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from gan import runs, training
+from pages import common
+from tests.conftest import tiny_config
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+
+
+@pytest.fixture(autouse=True)
+def no_pretrained(tmp_path, monkeypatch):
+    """Hide the bundled generator (it is listed first when present) so each test picks its own run."""
+    monkeypatch.setattr(common, "PRETRAINED", tmp_path / "pretrained")
+
+
+@pytest.fixture
+def run_dir(runs_root, finished_run) -> Path:
+    """A copy of the tiny finished run in this test's runs root, free to damage."""
+    return Path(shutil.copytree(finished_run, runs_root / finished_run.name))
+
+
+@pytest.fixture(scope="module")
+def conditional_run(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("conditional_runs")
+    cfg = tiny_config(conditional=True)
+    run_dir = runs.create(root, cfg)
+    assert training.train(cfg, run_dir) == "finished"
+    return run_dir
+
+
+def open_sample() -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.switch_page("pages/sample.py")
+    return at.run()
+
+
+def texts(elements) -> str:
+    return " ".join(str(element.value) for element in elements)
+
+
+def test_draws_a_grid_and_a_walk_with_downloads(run_dir):
+    at = open_sample()
+    assert not at.exception
+    assert at.image[0].captions == ["64 digits, seed 42"]
+    assert len(at.image) == 2  # the grid and the interpolation strip
+    labels = [button.label for button in at.download_button]
+    assert labels == ["Download PNG", "Download NumPy (.npy)", "Download as GIF"]
+
+
+def test_changing_count_and_seed_redraws(run_dir):
+    at = open_sample()
+    first = at.image[0].value
+    at.number_input(key="sample_n").set_value(10)
+    at.number_input(key="sample_seed").set_value(7)
+    at.run()
+    assert not at.exception
+    assert at.image[0].captions == ["10 digits, seed 7"]
+    assert at.image[0].value != first
+    at.button[0].click()  # a new random seed
+    at.run()
+    assert not at.exception
+    assert at.image[0].captions != ["10 digits, seed 7"]
+
+
+def test_corrupt_generator_file_gives_a_clear_error(run_dir):
+    (run_dir / "generator.keras").write_bytes(os.urandom(2048))
+    at = open_sample()
+    assert not at.exception
+    assert "cannot be used" in texts(at.error)
+    assert "not a Keras model file" in texts(at.error)
+    assert len(at.image) == 0
+
+
+def test_run_without_a_generator_yet_says_why(run_dir):
+    (run_dir / "generator.keras").unlink()
+    runs.write_status(run_dir, state="running", pid=os.getpid(), heartbeat=time.time(), epoch=0)
+    at = open_sample()
+    assert not at.exception
+    assert "has not finished an epoch yet" in texts(at.error)
+    assert "still training" in texts(at.info)
+
+
+def test_conditional_generator_draws_the_chosen_digit(runs_root, conditional_run):
+    shutil.copytree(conditional_run, runs_root / conditional_run.name)
+    at = open_sample()
+    assert not at.exception
+    digit = at.radio(key="sample_digit")
+    assert digit.options[0] == "all digits" and len(digit.options) == 11
+    before = at.image[0].value
+    digit.set_value(3)
+    at.run()
+    assert not at.exception
+    assert at.image[0].value != before
+
+
+def test_bundled_generator_is_offered_first(runs_root, finished_run, tmp_path):
+    shutil.copytree(finished_run, common.PRETRAINED)
+    at = open_sample()
+    assert not at.exception
+    picker = at.selectbox(key="sample_run")
+    assert picker.options == ["Bundled pretrained generator"]
+    assert "bundled generator" in texts(at.caption)
+    assert at.image[0].captions == ["64 digits, seed 42"]
+
+
+def test_no_generator_at_all_points_to_the_train_page(runs_root):
+    at = open_sample()
+    assert not at.exception
+    assert "No generator yet" in texts(at.info)

@@ -43,3 +43,28 @@ def import_tensorflow_quietly() -> None:
         os.dup2(saved, 2)
         os.close(saved)
         os.close(devnull)
+
+
+def add_run_arguments(parser: Parser) -> None:
+    """--run and --runs-dir, as every command that reads a run takes them."""
+    from gan import runs
+
+    parser.add_argument("--run", required=True, help="run directory (or run id under --runs-dir)")
+    parser.add_argument("--runs-dir", help=f"runs root for a run id (default ${runs.ROOT_ENV} or ./runs)")
+
+
+def load_run_generator(prog: str, args):
+    """(run directory, its generator) for parsed --run/--runs-dir; one clear line and exit if unusable."""
+    from gan import runs
+
+    try:
+        run_dir = runs.locate(args.run, runs.resolve_root(args.runs_dir))
+    except runs.RunError as error:
+        fail(prog, str(error))
+    import_tensorflow_quietly()
+    from gan import sampling
+
+    try:
+        return run_dir, sampling.load_generator(run_dir / "generator.keras")
+    except sampling.GeneratorError as error:
+        fail(prog, str(error), 1)

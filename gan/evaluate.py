@@ -14,8 +14,7 @@ MIN_N, MAX_N = 10, 100_000
 
 def parse_args(argv: list[str] | None = None):
     parser = cli.Parser(prog=PROG, description="Score a trained generator's digits against real digits.")
-    parser.add_argument("--run", required=True, help="run directory (or run id under --runs-dir)")
-    parser.add_argument("--runs-dir", help=f"runs root for a run id (default ${runs.ROOT_ENV} or ./runs)")
+    cli.add_run_arguments(parser)
     parser.add_argument("--n", type=int, default=2000,
                         help=f"how many digits to score ({MIN_N}..{MAX_N:,}); FDD is biased upwards at "
                              "small n, and the real floor uses 2,000")
@@ -30,18 +29,13 @@ def parse_args(argv: list[str] | None = None):
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    try:
-        run_dir = runs.locate(args.run, runs.resolve_root(args.runs_dir))
-    except runs.RunError as error:
-        cli.fail(PROG, str(error))
-    cli.import_tensorflow_quietly()
-    from gan import quality, sampling
+    run_dir, generator = cli.load_run_generator(PROG, args)
+    from gan import quality
 
     try:
-        generator = sampling.load_generator(run_dir / "generator.keras")
         result = quality.evaluate_generator(generator, args.n, args.seed)
         floor = quality.real_floor()
-    except (sampling.GeneratorError, quality.QualityUnavailable) as error:
+    except quality.QualityUnavailable as error:
         cli.fail(PROG, str(error), 1)
     report = {
         "run": str(run_dir),

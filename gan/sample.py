@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from gan import cli, runs
+from gan import cli
 
 PROG = "gan.sample"
 MAX_N = 1_000_000
@@ -16,8 +16,7 @@ MAX_N = 1_000_000
 
 def parse_args(argv: list[str] | None = None):
     parser = cli.Parser(prog=PROG, description="Draw digits from a trained generator.")
-    parser.add_argument("--run", required=True, help="run directory (or run id under --runs-dir)")
-    parser.add_argument("--runs-dir", help=f"runs root for a run id (default ${runs.ROOT_ENV} or ./runs)")
+    cli.add_run_arguments(parser)
     parser.add_argument("--n", type=int, default=64, help=f"how many digits (1..{MAX_N:,})")
     parser.add_argument("--seed", type=int, default=0, help="noise seed (0..2^32-1)")
     parser.add_argument("--digit", type=int, help="for a conditional generator: the digit to draw")
@@ -39,17 +38,9 @@ def parse_args(argv: list[str] | None = None):
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    try:
-        run_dir = runs.locate(args.run, runs.resolve_root(args.runs_dir))
-    except runs.RunError as error:
-        cli.fail(PROG, str(error))
-    cli.import_tensorflow_quietly()
+    _, generator = cli.load_run_generator(PROG, args)
     from gan import images, sampling
 
-    try:
-        generator = sampling.load_generator(run_dir / "generator.keras")
-    except sampling.GeneratorError as error:
-        cli.fail(PROG, str(error), 1)
     if args.digit is not None and not sampling.is_conditional(generator):
         cli.fail(PROG, "--digit needs a conditional generator; this one is not")
     pixels = sampling.sample(generator, args.n, args.seed, args.digit)

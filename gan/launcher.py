@@ -29,9 +29,10 @@ def active_runs(root: Path) -> list[Path]:
     return [p for p in runs.list_runs(root) if runs.is_active(runs.read_status(p))]
 
 
-def submit(root: Path, cfg: RunConfig, max_concurrent: int = 1) -> Submission:
+def submit(root: Path, cfg: RunConfig, max_concurrent: int = 1, keep_runs: int | None = None) -> Submission:
     """Attach to cfg's run if it exists and is alive or finished; otherwise start (or resume) it in
-    a new process, unless max_concurrent processes are already training."""
+    a new process, unless max_concurrent processes are already training. With keep_runs, the oldest
+    ended runs beyond that many are deleted after a start."""
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
     # One submission at a time per root, across sessions and server processes: check-then-spawn
@@ -54,6 +55,8 @@ def submit(root: Path, cfg: RunConfig, max_concurrent: int = 1) -> Submission:
         resumed = state in ("interrupted", "cancelled", "failed") and status.get("epoch", 0) > 0
         runs.create(root, cfg)  # only now: a refused submission leaves no folder behind
         _spawn(root, run_dir)
+        if keep_runs is not None:
+            prune(root, keep_runs)
     if resumed:
         return Submission(run_dir, "resumed", f"Resuming run {cfg.run_id} from epoch {status['epoch']}.")
     return Submission(run_dir, "started", f"Started run {cfg.run_id}.")
@@ -78,3 +81,12 @@ def _spawn(root: Path, run_dir: Path) -> None:
 def cancel(run_dir: Path) -> None:
     """Ask the run's process to stop at its next logged step; its last complete epoch is kept."""
     runs.request_cancel(run_dir)
+
+
+def prune(root: Path, keep: int) -> list[Path]:
+    """Delete the oldest runs beyond `keep`, never one that is training; return what was deleted."""
+    ended = [p for p in runs.list_runs(root) if not runs.is_active(runs.read_status(p))]  # newest first
+    doomed = ended[keep:]
+    for run_dir in doomed:
+        runs.delete(run_dir)
+    return doomed

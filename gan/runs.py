@@ -8,6 +8,7 @@ import io
 import json
 import os
 import re
+import shutil
 import threading
 import time
 import zipfile
@@ -108,6 +109,14 @@ def read_config(path: Path) -> RunConfig | None:
         return RunConfig.from_dict(values)
     except (ConfigError, TypeError):
         return None
+
+
+def delete(path: Path) -> None:
+    """Remove a run directory: renamed aside first, so no reader ever sees half of it."""
+    path = Path(path)
+    trash = path.with_name(f".deleted-{path.name}-{os.getpid()}")
+    os.replace(path, trash)
+    shutil.rmtree(trash, ignore_errors=True)
 
 
 def list_runs(root: Path) -> list[Path]:

@@ -2,6 +2,7 @@
 with fit() one epoch at a time, and callbacks that record everything through the run store."""
 
 import os
+import resource
 import threading
 import time
 from collections.abc import Callable
@@ -196,7 +197,7 @@ class RunRecorder(keras.callbacks.Callback):
         self.window_start, self.window_clock = (self.batches_done, logs), now
         steps_total = self.steps_per_epoch * self.epochs
         runs.write_status(self.run_dir, step=self.step, steps_total=steps_total,
-                          images_per_s=row["images_per_s"],
+                          images_per_s=row["images_per_s"], peak_memory_mb=peak_memory_mb(),
                           eta_s=(steps_total - self.step) * self.images_per_step / max(rate, 1e-9),
                           heartbeat=time.time())
         if runs.cancel_requested(self.run_dir, self.launched_at):
@@ -250,6 +251,11 @@ class Heartbeat:
     def __exit__(self, *exc):
         self.stopped.set()
         self.thread.join()
+
+
+def peak_memory_mb() -> float:
+    """This process's peak resident memory so far, in MB (Linux reports ru_maxrss in KiB)."""
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
 def prepare_data(cfg: RunConfig) -> data.Dataset:

@@ -1,14 +1,14 @@
 """What every page shares: the runs root, the run picker and status labels. No TensorFlow here."""
 
+import contextlib
 import os
 from pathlib import Path
 
 import streamlit as st
 
-from gan import runs
+from gan import limits, runs
 
 PRETRAINED = Path(__file__).resolve().parents[1] / "gan" / "assets" / "pretrained"
-MAX_CONCURRENT_ENV = "GAN_MAX_CONCURRENT"
 STATE_ICONS = {"queued": "⏳", "running": "🏃", "finished": "✅", "failed": "❌",
                "cancelled": "⏹️", "interrupted": "⚠️"}
 
@@ -28,23 +28,38 @@ def use_the_router() -> None:
         st.rerun()
 
 
+def server_limits() -> limits.Limits:
+    """The server's limits, from the environment and, on a hosted demo, st.secrets (e.g. GAN_DEMO = "1")."""
+    settings = dict(os.environ)
+    with contextlib.suppress(FileNotFoundError):  # no secrets.toml: the environment alone decides
+        settings.update({key: str(value) for key, value in st.secrets.items() if isinstance(value, (str, int))})
+    return limits.from_settings(settings)
+
+
 def runs_root() -> Path:
-    """The runs root chosen in the sidebar (default $GAN_RUNS_DIR or ./runs)."""
+    """The runs root chosen in the sidebar (default $GAN_RUNS_DIR or ./runs; fixed in demo mode)."""
+    if server_limits().demo:
+        return runs.resolve_root()
     return runs.resolve_root(st.session_state.get("runs_root") or None)
 
 
 def max_concurrent() -> int:
-    return int(st.session_state.get("max_concurrent") or os.environ.get(MAX_CONCURRENT_ENV) or 1)
+    cap = server_limits()
+    return cap.max_concurrent if cap.demo else int(st.session_state.get("max_concurrent") or cap.max_concurrent)
 
 
 def sidebar() -> None:
     """The shared sidebar: where runs live, how many may train at once, and the workshop path."""
+    cap = server_limits()
     with st.sidebar:
-        st.text_input("Runs folder", value=str(runs.resolve_root()), key="runs_root",
-                      help="Every run is a folder here: config, metrics, sample grids, generator.")
-        st.number_input("Max concurrent training runs", 1, 8,
-                        value=int(os.environ.get(MAX_CONCURRENT_ENV) or 1), key="max_concurrent",
-                        help="Each run is a separate process using the CPU; more than one slows all.")
+        if cap.demo:  # visitors of a shared server must not repoint it or lift its limits
+            st.info(f"Shared demo: at most {cap.max_epochs} epochs, {cap.max_images:,} images and "
+                    f"{cap.max_concurrent} training run(s) at a time; older runs are removed.")
+        else:
+            st.text_input("Runs folder", value=str(runs.resolve_root()), key="runs_root",
+                          help="Every run is a folder here: config, metrics, sample grids, generator.")
+            st.number_input("Max concurrent training runs", 1, 8, value=cap.max_concurrent, key="max_concurrent",
+                            help="Each run is a separate process using the CPU; more than one slows all.")
         st.markdown("**Workshop path**\n\n1. Concepts — how a GAN learns\n2. Train — start a quick run\n"
                     "3. Live training — watch it learn\n4. Sample — draw digits")
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from gan import cli, config, data, launcher, runs
+from gan import cli, config, data, launcher, limits, runs
 from pages import common
 
 common.use_the_router()
@@ -72,7 +72,7 @@ def field_widget(field: str) -> None:
 def submit(cfg: config.RunConfig) -> None:
     """Hand cfg to the launcher (which trains in another process) and remember what happened."""
     try:
-        sub = launcher.submit(common.runs_root(), cfg, common.max_concurrent())
+        sub = launcher.submit(common.runs_root(), cfg, common.max_concurrent(), common.server_limits().keep_runs)
     except OSError as error:
         st.session_state.train_notice = ("error", f"Cannot write to the runs folder: {error}", None)
     else:
@@ -84,6 +84,7 @@ def submit_form() -> None:
     values = {field: st.session_state[f"train_{field}"] for field in config.FIELD_TYPES}
     try:
         cfg = config.RunConfig.from_dict(values)
+        limits.check(cfg, common.server_limits())
     except config.ConfigError as error:
         st.session_state.train_notice = ("error", f"**{FIELDS.get(error.field, (error.field,))[0]}** — {error}", None)
     else:
@@ -111,7 +112,7 @@ def show_run(run_dir: Path, status: dict, active: bool) -> None:
             done = status.get("step", 0) / steps_total if steps_total else epoch / epochs
             label = ("starting: loading TensorFlow and the training images…" if state == "queued" else
                      f"epoch {epoch}/{epochs} · {status.get('images_per_s') or 0:,.0f} images/s · "
-                     f"ETA {cli.duration(status.get('eta_s'))}")
+                     f"ETA {cli.duration(status.get('eta_s'))} · {status.get('peak_memory_mb') or 0:,.0f} MB")
             text.progress(min(done, 1.0), text=label)
             stopping = runs.cancel_requested(run_dir, status.get("launched_at") or 0)
             action.button("Stopping…" if stopping else "Cancel", key=f"cancel_{run_dir.name}", disabled=stopping,

@@ -124,10 +124,11 @@ def test_running_run_shows_progress_and_can_be_cancelled(runs_root):
     run_dir = runs.create(runs_root, tiny_config(epochs=4))
     now = time.time()
     runs.write_status(run_dir, state="running", pid=os.getpid(), heartbeat=now, launched_at=now - 60,
-                      epoch=1, epochs=4, step=4, steps_total=16, images_per_s=512.0, eta_s=125)
+                      epoch=1, epochs=4, step=4, steps_total=16, images_per_s=512.0, eta_s=125,
+                      peak_memory_mb=612.4)
     at = open_train()
     (bar,) = at.get("progress")
-    assert bar.value == 25 and bar.text == "epoch 1/4 · 512 images/s · ETA 2m05s"
+    assert bar.value == 25 and bar.text == "epoch 1/4 · 512 images/s · ETA 2m05s · 612 MB"
     at.button(key=f"cancel_{run_dir.name}").click().run()
     assert runs.cancel_requested(run_dir, now - 60)
     assert at.button(key=f"cancel_{run_dir.name}").disabled
@@ -142,3 +143,16 @@ def test_stopped_runs_can_resume_and_failed_runs_show_their_error(runs_root):
     assert not at.exception
     assert [s.value for s in at.success] == [f"Resuming run {failed.name} from epoch 1."]
     assert wait_until_finished(failed)["state"] == "finished"
+
+
+def test_demo_mode_hides_server_settings_and_caps_the_form(runs_root, monkeypatch):
+    monkeypatch.setenv("GAN_DEMO", "1")
+    monkeypatch.setenv("GAN_DEMO_MAX_EPOCHS", "3")
+    at = open_train()
+    assert not [w for w in at.sidebar.text_input if w.key == "runs_root"]
+    assert any("Shared demo" in box.value for box in at.sidebar.info)
+    fill(at, **{**TINY, "epochs": 4})
+    submit(at)
+    assert not at.exception
+    assert any("Epochs" in e.value and "at most 3" in e.value for e in at.error)
+    assert runs.list_runs(runs_root) == []

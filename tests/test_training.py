@@ -15,6 +15,7 @@ def train_tiny(root, **changes):
 def test_a_finished_run_has_every_file(finished_run):
     status = runs.read_status(finished_run)
     assert status["state"] == "finished" and status["epoch"] == 1 and status["data_source"] == "bundled"
+    assert 50 < status["peak_memory_mb"] < 24_000
     rows = runs.read_metrics(finished_run)
     assert [r["step"] for r in rows] == [4]  # 64 images / batch 16 = 4 steps, logged at the epoch's end
     row = rows[0]

@@ -1,0 +1,46 @@
+"""What a server lets its visitors do: unlimited on a laptop; capped epochs, images and concurrent
+runs, and a budget of kept runs, in demo mode (GAN_DEMO=1, for a shared hosted demo)."""
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from gan.config import ConfigError, RunConfig
+
+DEMO_ENV = "GAN_DEMO"
+
+
+@dataclass(frozen=True)
+class Limits:
+    """None means no cap. keep_runs: finished runs kept before the oldest are deleted."""
+
+    demo: bool = False
+    max_epochs: int | None = None
+    max_images: int | None = None
+    max_concurrent: int = 1
+    keep_runs: int | None = None
+
+
+def from_settings(settings: Mapping[str, str] | None = None) -> Limits:
+    """Limits from environment-style settings (default os.environ): GAN_DEMO=1 turns demo mode on;
+    GAN_MAX_CONCURRENT, GAN_DEMO_MAX_EPOCHS, GAN_DEMO_MAX_IMAGES and GAN_DEMO_KEEP_RUNS adjust it."""
+    settings = os.environ if settings is None else settings
+
+    def number(name: str, default: int) -> int:
+        try:
+            return max(1, int(settings.get(name) or default))
+        except ValueError:
+            return default
+
+    if str(settings.get(DEMO_ENV, "")).lower() not in ("1", "true", "yes"):
+        return Limits(max_concurrent=number("GAN_MAX_CONCURRENT", 1))
+    return Limits(demo=True, max_epochs=number("GAN_DEMO_MAX_EPOCHS", 10),
+                  max_images=number("GAN_DEMO_MAX_IMAGES", 10000),
+                  max_concurrent=number("GAN_MAX_CONCURRENT", 1), keep_runs=number("GAN_DEMO_KEEP_RUNS", 20))
+
+
+def check(cfg: RunConfig, limits: Limits) -> None:
+    """Raise ConfigError naming the field a config exceeds the server's caps on."""
+    for field, cap in (("epochs", limits.max_epochs), ("n_images", limits.max_images)):
+        if cap is not None and getattr(cfg, field) > cap:
+            raise ConfigError(field, f"must be at most {cap} on this shared demo server, not {getattr(cfg, field)}")

@@ -5,14 +5,14 @@ from pathlib import Path
 import streamlit as st
 
 from gan import cli, curves, images, runs
-from pages import common
+from pages import common, quality_view
 
 common.use_the_router()
 
 REFRESH_SECONDS = 2.0
 LOSSES = {"d_loss": "D loss", "g_loss": "G loss"}
 OUTPUTS = {"d_real": "D(x) on real digits", "d_fake": "D(G(z)) on generated digits"}
-METRICS = {**LOSSES, **OUTPUTS, "images_per_s": "images / s"}
+METRICS = {**LOSSES, **OUTPUTS, "images_per_s": "images / s", "fdd": "FDD per epoch (quality)"}
 
 st.title("Live training")
 st.markdown("Watch the two networks play. **D loss** and **G loss** pull against each other; "
@@ -134,6 +134,7 @@ def live_view() -> None:
                           width="stretch", key="live_losses")
         right.plotly_chart(curves.figure(curves.curves(frame, OUTPUTS, weight), "Discriminator outputs",
                                          "probability", reference=0.5), width="stretch", key="live_outputs")
+    quality_view.show_run_quality(run_dir, status)
     st.subheader("Samples from fixed noise")
     show_samples(run_dir)
 
@@ -153,14 +154,16 @@ def compare() -> None:
     metric = right.selectbox("Curve", list(METRICS), index=1, format_func=METRICS.get, key="compare_metric")
     if any(is_active(run) for run in chosen) != comparing_active:
         st.rerun()
-    lines = {}
+    per_epoch, lines = metric == "fdd", {}
     for other in chosen:
-        series = curves.curves(metrics_tail(str(other / "metrics.csv")).read(), {metric: metric}, weight)
-        if series:
-            lines[short_label(other)] = series[metric]
+        series = (curves.quality_series(runs.read_quality(other), metric) if per_epoch else
+                  curves.curves(metrics_tail(str(other / "metrics.csv")).read(), {metric: metric}, weight).get(metric))
+        if series is not None and len(series):
+            lines[short_label(other)] = series
     if lines:
-        st.plotly_chart(curves.figure(lines, METRICS[metric], METRICS[metric], height=420), width="stretch",
-                        key="compare_chart")
+        st.plotly_chart(curves.figure(lines, METRICS[metric], "FDD (log scale)" if per_epoch else METRICS[metric],
+                                      height=420, per_epoch=per_epoch, log_y=per_epoch),
+                        width="stretch", key="compare_chart")
     elif chosen:
         st.info("None of the chosen runs has written metrics yet.")
 

@@ -1,14 +1,15 @@
 """Sample: draw digits from a run's generator (or the bundled one) and walk between two latent points."""
 
 import io
+import math
 import random
 from pathlib import Path
 
 import numpy as np
 import streamlit as st
 
-from gan import images, runs, sampling
-from pages import common
+from gan import images, quality, runs, sampling
+from pages import common, quality_view
 
 common.use_the_router()
 
@@ -31,6 +32,12 @@ def load(path: str, mtime: float):
 def draw(path: str, mtime: float, n: int, seed: int, digit: int | None) -> np.ndarray:
     """uint8 (n, 28, 28), cached: a workshop asking for the same seed costs one forward pass."""
     return sampling.sample(load(path, mtime), n, seed, digit)
+
+
+@st.cache_data(max_entries=64, show_spinner="Classifying the digits…")
+def classify(path: str, mtime: float, n: int, seed: int, digit: int | None) -> tuple[np.ndarray, np.ndarray]:
+    """draw()'s digits through the shipped classifier: (predicted int (n,), confidence float (n,))."""
+    return quality.classify(draw(path, mtime, n, seed, digit))
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -92,7 +99,8 @@ with controls:
     seed = st.number_input("Seed", 0, 2**31 - 1, 42, key="sample_seed")
     st.button("New random seed", on_click=new_seed, args=("sample_seed",), icon="🎲")
 pixels = draw(str(path), mtime, int(n), int(seed), digit)
-grid_png = scaled_png(images.grid(pixels, cols=10 if conditional and digit is None else None))
+cols = 10 if conditional and digit is None else math.ceil(math.sqrt(len(pixels)))
+grid_png = scaled_png(images.grid(pixels, cols=cols))
 with picture:
     st.image(grid_png, caption=f"{len(pixels)} digits, seed {seed}", width="content")
 with controls:
@@ -101,6 +109,10 @@ with controls:
     np.save(npy, pixels)
     st.download_button("Download NumPy (.npy)", npy.getvalue(), "digits.npy", "application/octet-stream",
                        key="sample_npy", on_click="ignore", help="uint8 array of shape (n, 28, 28), values 0..255.")
+try:
+    quality_view.show_verdict(*classify(str(path), mtime, int(n), int(seed), digit), cols, controls)
+except quality.QualityUnavailable as error:
+    st.caption(f"The digit classifier is not available, so these digits are not classified: {error}")
 
 st.subheader("Walk between two seeds")
 st.caption("Each frame decodes a point on the arc from seed A's latent point to seed B's."

@@ -108,3 +108,106 @@ def test_figure_has_one_named_trace_per_curve():
     assert list(fig.data[0].x) == [10.0, 20.0]
     assert fig.data[0].line.color != fig.data[1].line.color
     assert len(fig.layout.shapes) == 1
+
+
+# --- quality per epoch ------------------------------------------------------------------
+
+FLOOR = {"fdd": 1.03121, "score": 9.714433, "confident": 0.977, "entropy": 2.298755}
+
+
+def quality_row(epoch: float, fdd: float = 50.0, score: float = 5.0, shares=None) -> dict[str, float]:
+    shares = [0.1] * 10 if shares is None else shares
+    return {"epoch": epoch, "seconds": 10.0 * epoch, "fdd": fdd, "score": score, "confident": 0.5,
+            "entropy": 2.0, **{f"class_{d}": share for d, share in enumerate(shares)}}
+
+
+def test_quality_rows_keep_numbered_epochs_in_order():
+    rows = [quality_row(2, fdd=40), quality_row(1), {"seconds": 3.0}, quality_row(float("nan")),
+            quality_row(2, fdd=30)]
+    kept = curves.quality_rows(rows)
+    assert [row["epoch"] for row in kept] == [1, 2]
+    assert kept[-1]["fdd"] == 30  # a resumed run's repeated epoch: the later row wins
+    assert curves.quality_rows([]) == []
+
+
+def test_quality_series_leaves_out_missing_values():
+    rows = [quality_row(1, fdd=80), quality_row(2, fdd=float("nan")), quality_row(3, fdd=20)]
+    series = curves.quality_series(rows, "fdd")
+    assert series.index.tolist() == [1.0, 3.0]
+    assert series.tolist() == [80.0, 20.0]
+    assert curves.quality_series(rows, "absent").empty
+
+
+def test_class_shares_read_missing_as_zero():
+    row = quality_row(1, shares=[0.5, float("nan"), *([0.0625] * 8)])
+    del row["class_9"]
+    assert curves.class_shares(row) == [0.5, 0.0, *([0.0625] * 7), 0.0]
+
+
+def test_epoch_figure_marks_each_epoch_and_the_real_floor():
+    rows = [quality_row(e, fdd=f) for e, f in ((1, 200.0), (2, 90.0), (3, 40.0))]
+    fig = curves.epoch_figure(rows, "fdd", "FDD", floor=FLOOR["fdd"], log_y=True)
+    assert list(fig.data[0].x) == [1.0, 2.0, 3.0]
+    assert list(fig.data[0].y) == [200.0, 90.0, 40.0]
+    assert fig.data[0].mode == "lines+markers"
+    assert fig.layout.yaxis.type == "log"
+    assert fig.layout.xaxis.dtick == 1  # whole epochs only
+    (shape,) = fig.layout.shapes
+    assert shape.y0 == shape.y1 == FLOOR["fdd"] and shape.line.dash == "dash"
+    (label,) = fig.layout.annotations
+    assert label.text == "real digits"
+    assert label.y == pytest.approx(np.log10(FLOOR["fdd"]))  # log axes place annotations in log10 units
+    linear = curves.epoch_figure(rows, "score", "score", floor=FLOOR["score"])
+    assert linear.layout.annotations[0].y == pytest.approx(FLOOR["score"])
+    assert not curves.epoch_figure(rows, "score", "score").layout.shapes
+    assert curves.epoch_figure([quality_row(e) for e in range(1, 51)], "fdd", "FDD").layout.xaxis.dtick == 5
+
+
+def test_histogram_figure_has_ten_bars_and_an_even_line():
+    shares = [0.0, 0.9, *([0.0125] * 8)]
+    fig = curves.histogram_figure(shares, "Digits")
+    assert list(fig.data[0].x) == [str(d) for d in range(10)]
+    assert list(fig.data[0].y) == shares
+    assert fig.layout.shapes[0].y0 == pytest.approx(0.1)
+    assert fig.layout.yaxis.tickformat == ".0%"
+
+
+def test_quality_figures_for_the_latest_epoch():
+    rows = [quality_row(1), quality_row(2, shares=[0.3, 0.7, *([0.0] * 8)])]
+    figs = curves.quality_figures(rows, FLOOR)
+    titles = [fig.layout.title.text for fig in figs]
+    assert titles == ["FDD", "Classifier score", "Confident", "Digits drawn at epoch 2"]
+    assert list(figs[-1].data[0].y)[:2] == [0.3, 0.7]
+    assert all(fig.layout.shapes for fig in figs)
+    assert not curves.quality_figures(rows)[0].layout.shapes  # no floor known: no guide
+    assert curves.quality_figures([]) == []
+
+
+def test_quality_metrics_name_the_floor_and_the_change():
+    rows = [quality_row(1, fdd=120.0, score=3.0), quality_row(2, fdd=80.0, score=3.0)]
+    fdd, score, confident, entropy = curves.quality_metrics(rows, FLOOR)
+    assert fdd["label"] == "FDD · real digits 1.03"
+    assert fdd["value"] == "80"
+    assert fdd["delta"] == "-40" and fdd["delta_color"] == "inverse"  # down is good for FDD
+    assert fdd["delta_description"] == "since epoch 1"
+    assert score["label"] == "Classifier score · real digits 9.71"
+    assert score["delta"] == 0 and score["delta_color"] == "normal"  # no change: grey, no arrow
+    assert confident["label"] == "Confident · real digits 98%" and confident["value"] == "50%"
+    assert entropy["value"] == "2.00"
+
+
+def test_quality_metrics_of_a_first_or_damaged_epoch():
+    fdd = curves.quality_metrics([quality_row(1)])[0]
+    assert fdd["label"] == "FDD" and fdd["delta"] is None and fdd["delta_description"] is None
+    damaged = curves.quality_metrics([quality_row(1), quality_row(2, fdd=float("nan"))], FLOOR)
+    assert damaged[0]["value"] == "—" and damaged[0]["delta"] is None
+    assert curves.quality_metrics([]) == []
+
+
+def test_per_epoch_figure_marks_points_on_whole_epochs():
+    lines = {"run a": pd.Series([200.0, 100.0], index=[1.0, 2.0]), "run b": pd.Series([150.0], index=[1.0])}
+    fig = curves.figure(lines, "FDD", "FDD", per_epoch=True, log_y=True)
+    assert [trace.mode for trace in fig.data] == ["lines+markers", "lines+markers"]
+    assert fig.layout.xaxis.title.text == "epoch" and fig.layout.xaxis.dtick == 1
+    assert fig.layout.yaxis.type == "log"
+    assert curves.figure(lines, "x", "y").data[0].mode == "lines"

@@ -80,7 +80,7 @@ def test_missing_metrics_file_says_so(run_dir):
     at = open_live()
     assert not at.exception
     assert "No metrics yet" in texts(at.info)
-    assert not at.get("plotly_chart")
+    assert not {chart.key for chart in at.get("plotly_chart")} & {"live_losses", "live_outputs"}
 
 
 def test_corrupt_sample_grid_gives_a_message(run_dir):
@@ -112,3 +112,98 @@ def test_no_runs_points_to_the_train_page(runs_root):
     at = open_live()
     assert not at.exception
     assert "No training runs yet" in texts(at.info)
+
+
+def quality_row(epoch: int, shares: list[float], fdd: float = 60.0) -> dict[str, float]:
+    shares = np.asarray(shares, float)
+    entropy = float(-np.sum(shares[shares > 0] * np.log(shares[shares > 0])))
+    return {"epoch": epoch, "seconds": 10.0 * epoch, "fdd": fdd, "score": 4.0, "confident": 0.5, "entropy": entropy,
+            **{f"class_{d}": share for d, share in enumerate(shares)}}
+
+
+def rewrite_quality(run_dir: Path, rows: list[dict[str, float]]) -> None:
+    (run_dir / "quality.csv").unlink(missing_ok=True)
+    for row in rows:
+        runs.append_quality(run_dir, row)
+
+
+def quality_charts(at: AppTest) -> dict[str, list[dict]]:
+    """{chart title: traces} of the quality charts (their Streamlit keys start with quality_chart_)."""
+    return {json.loads(chart.proto.spec)["layout"]["title"]["text"]: traces
+            for chart, traces in zip(at.get("plotly_chart"), charts(at), strict=True)
+            if chart.key.startswith("quality_chart_")}
+
+
+def test_quality_per_epoch_with_the_real_floor(run_dir):
+    (row,) = runs.read_quality(run_dir)
+    at = open_live()
+    assert not at.exception
+    labels = {metric.label: metric.value for metric in at.metric}
+    assert labels["FDD · real digits 1.03"] == f"{row['fdd']:.3g}"
+    assert labels["Classifier score · real digits 9.71"] == f"{row['score']:.2f}"
+    assert "Confident · real digits 98%" in labels and "Class entropy · real digits 2.30" in labels
+    found = quality_charts(at)
+    assert list(found) == ["FDD", "Classifier score", "Confident", "Digits drawn at epoch 1"]
+    assert found["FDD"][0]["x"] == [1.0] and found["FDD"][0]["y"] == [pytest.approx(row["fdd"])]
+    assert found["Digits drawn at epoch 1"][0]["type"] == "bar"
+    assert found["Digits drawn at epoch 1"][0]["y"] == pytest.approx([row[f"class_{d}"] for d in range(10)])
+
+
+def test_collapsed_histogram_raises_a_warning(run_dir):
+    even = [0.1] * 10
+    collapsed = [0.02, 0.9, 0.0, 0.03, 0.0, 0.05, 0.0, 0.0, 0.0, 0.0]
+    rewrite_quality(run_dir, [quality_row(1, even, fdd=80.0), quality_row(2, even, fdd=50.0)])
+    at = open_live()
+    assert not at.exception
+    assert "Mode collapse" not in texts(at.warning)
+    rewrite_quality(run_dir, [quality_row(1, even, fdd=80.0), quality_row(2, collapsed, fdd=120.0)])
+    at = open_live()
+    assert not at.exception
+    warning = texts(at.warning)
+    assert "Mode collapse? Digits 2, 4, 6, 7, 8, 9 are almost never drawn" in warning
+    assert "draws little else" in warning  # what mode collapse is, in one line
+    assert quality_charts(at)["Digits drawn at epoch 2"][0]["y"] == pytest.approx(collapsed)
+    fdd = next(metric for metric in at.metric if metric.label.startswith("FDD"))
+    assert fdd.value == "120"
+
+
+@pytest.mark.parametrize("content", ["", "epoch,seconds,fdd\n", "epoch,seconds,fdd,score\n1,3.5,12", "\x00garbage\x89\n"
+                                     "not,a,quality,file\n\n"])
+def test_missing_or_damaged_quality_file_waits_for_the_first_epoch(run_dir, content):
+    (run_dir / "quality.csv").write_text(content)
+    at = open_live()
+    assert not at.exception
+    assert "Quality appears after the first epoch" in texts(at.caption)
+    assert not quality_charts(at)
+    assert any(trace["name"] == "D loss" for traces in charts(at) for trace in traces)  # the rest still shows
+
+
+def test_damaged_rows_among_good_ones_are_skipped(run_dir):
+    rewrite_quality(run_dir, [quality_row(1, [0.1] * 10, fdd=80.0), quality_row(2, [0.1] * 10, fdd=40.0)])
+    with open(run_dir / "quality.csv", "a") as handle:
+        handle.write("3,30,oops,4,0.5\n4,40,")  # a short row, then a half-written one
+    at = open_live()
+    assert not at.exception
+    assert quality_charts(at)["FDD"][0]["x"] == [1.0, 2.0]
+
+
+def test_quality_error_is_shown(run_dir):
+    (run_dir / "quality.csv").unlink()
+    runs.write_status(run_dir, quality_error="classifier.keras is damaged")
+    at = open_live()
+    assert not at.exception
+    assert "Quality is not measured for this run: classifier.keras is damaged" in texts(at.warning)
+
+
+def test_comparison_offers_fdd_per_epoch(run_dir, runs_root):
+    other = Path(shutil.copytree(run_dir, runs_root / "otherrun0001"))
+    rewrite_quality(other, [quality_row(1, [0.1] * 10, fdd=90.0), quality_row(2, [0.1] * 10, fdd=30.0)])
+    at = open_live()
+    at.multiselect(key="compare_runs").set_value([run_dir, other])
+    at.selectbox(key="compare_metric").set_value("fdd")
+    at.run()
+    assert not at.exception
+    compared = charts(at)[-1]
+    assert [trace["name"].split(" · ")[0] for trace in compared] == [run_dir.name, other.name]
+    assert compared[0]["x"] == [1.0]
+    assert compared[1]["x"] == [1.0, 2.0] and compared[1]["y"] == [90.0, 30.0]

@@ -1,14 +1,16 @@
 """The Sample page (AppTest): drawing a grid, walking between seeds, conditional digits, bad generators."""
 
 import os
+import re
 import shutil
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from gan import runs, training
+from gan import quality, runs, sampling, training
 from pages import common
 from tests.conftest import tiny_config
 
@@ -115,3 +117,66 @@ def test_no_generator_at_all_points_to_the_train_page(runs_root):
     at = open_sample()
     assert not at.exception
     assert "No generator yet" in texts(at.info)
+
+
+def class_counts(at: AppTest) -> dict[int, int]:
+    summary = next(m.value for m in at.markdown if "What the digit classifier sees" in m.value)
+    return {int(d): int(c) for d, c in re.findall(r"(\d)×(\d+)", summary)}
+
+
+def test_each_digit_is_classified(run_dir):
+    at = open_sample()
+    at.number_input(key="sample_n").set_value(10)
+    at.run()
+    assert not at.exception
+    pixels = sampling.sample(sampling.load_generator(run_dir / "generator.keras"), 10, 42, None)
+    predicted, confidence = quality.classify(pixels)
+    assert class_counts(at) == {d: int(np.sum(predicted == d)) for d in range(10)}
+    sure = float(np.mean(confidence > quality.CONFIDENT))
+    assert f"{sure:.0%} of the 10 digits are recognised with confidence over 90%" in texts(at.markdown)
+    table = at.dataframe[0].value  # laid out like the grid: 4 columns, 3 rows, two cells empty
+    assert table.shape == (3, 4)
+    cells = [cell for cell in table.to_numpy().ravel() if cell]
+    assert cells == [f"{d} · {round(100 * p)}" for d, p in zip(predicted, confidence, strict=True)]
+    (histogram,) = [chart for chart in at.get("plotly_chart") if chart.key == "sample_classes"]
+    assert histogram
+
+
+def test_classification_follows_the_drawn_digits(run_dir):
+    at = open_sample()
+    assert not at.exception
+    assert sum(class_counts(at).values()) == 64
+    assert at.dataframe[0].value.shape == (8, 8)
+    at.number_input(key="sample_n").set_value(256)
+    at.run()
+    assert not at.exception
+    assert sum(class_counts(at).values()) == 256
+    assert at.dataframe[0].value.shape == (16, 16)
+
+
+def test_missing_classifier_still_draws_digits(run_dir, monkeypatch):
+    def unavailable(pixels):
+        raise quality.QualityUnavailable("classifier.keras cannot be read")
+    monkeypatch.setattr(quality, "classify", unavailable)
+    at = open_sample()
+    assert not at.exception
+    assert at.image[0].captions == ["64 digits, seed 42"]
+    assert "not classified: classifier.keras cannot be read" in texts(at.caption)
+    assert not at.dataframe
+
+
+def test_verdict_table_is_laid_out_like_the_grid(run_dir, monkeypatch):
+    def fake(pixels):  # a classifier whose verdicts say where they belong: digit i % 10, sure only for i < 5
+        n = len(pixels)
+        return np.arange(n) % 10, np.where(np.arange(n) < 5, 0.99, 0.5)
+    monkeypatch.setattr(quality, "classify", fake)
+    at = open_sample()
+    at.number_input(key="sample_n").set_value(12)
+    at.run()
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert table.shape == (3, 4)
+    assert table.iloc[0].tolist() == ["0 · 99", "1 · 99", "2 · 99", "3 · 99"]
+    assert table.iloc[2].tolist() == ["8 · 50", "9 · 50", "0 · 50", "1 · 50"]
+    assert class_counts(at) == {0: 2, 1: 2, **{d: 1 for d in range(2, 10)}}
+    assert "42% of the 12 digits are recognised" in texts(at.markdown)

@@ -44,7 +44,7 @@ class RunConfig:
         validate(self)
         for field, kind in FIELD_TYPES.items():
             if kind is float:  # 1 and 1.0 must give the same run id
-                object.__setattr__(self, field, float(getattr(self, field)))
+                object.__setattr__(self, field, float(getattr(self, field)) + 0.0)  # and -0.0 as 0.0
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -119,24 +119,35 @@ def coerce(field: str, value: Any) -> Any:
             return value
         if isinstance(value, str) and value.lower() in ("true", "false", "1", "0", "yes", "no"):
             return value.lower() in ("true", "1", "yes")
-        raise ConfigError(field, f"must be true or false, not {value!r}")
+        raise ConfigError(field, f"must be {allowed(field)}, not {value!r}")
     if kind is int:
         if isinstance(value, bool) or isinstance(value, float) and not value.is_integer():
-            raise ConfigError(field, f"must be a whole number, not {value!r}")
+            raise ConfigError(field, f"must be a whole number {allowed(field)}, not {value!r}")
         try:
             return int(value)
         except (TypeError, ValueError):
-            raise ConfigError(field, f"must be a whole number, not {value!r}") from None
+            raise ConfigError(field, f"must be a whole number {allowed(field)}, not {value!r}") from None
     if kind is float:
         if isinstance(value, bool):
-            raise ConfigError(field, f"must be a number, not {value!r}")
+            raise ConfigError(field, f"must be a number {allowed(field)}, not {value!r}")
         try:
-            return float(value)
-        except (TypeError, ValueError):
-            raise ConfigError(field, f"must be a number, not {value!r}") from None
+            return float(value) + 0.0  # -0.0 becomes 0.0: equal configs must share one run id
+        except (TypeError, ValueError, OverflowError):  # OverflowError: an int too large for a float
+            raise ConfigError(field, f"must be a number {allowed(field)}, not {value!r}") from None
     if not isinstance(value, str):
-        raise ConfigError(field, f"must be text, not {value!r}")
+        raise ConfigError(field, f"must be {allowed(field)}, not {value!r}")
     return value
+
+
+def allowed(field: str) -> str:
+    """The field's allowed values as messages state them: 'between 8 and 1024', 'one of …', 'true or false'."""
+    if field in RANGES:
+        # whole-number bounds in full: 2147483647 must not print as 2.14748e+09
+        low, high = (str(bound) if isinstance(bound, int) else f"{bound:g}" for bound in RANGES[field])
+        return f"between {low} and {high}"
+    if field in CHOICES:
+        return f"one of {', '.join(CHOICES[field])}"
+    return "true or false" if FIELD_TYPES.get(field) is bool else "text"
 
 
 def validate(cfg: RunConfig) -> None:
@@ -144,18 +155,18 @@ def validate(cfg: RunConfig) -> None:
     for field, kind in FIELD_TYPES.items():
         value = getattr(cfg, field)
         if kind is bool and not isinstance(value, bool) or kind is str and not isinstance(value, str):
-            raise ConfigError(field, f"must be {kind.__name__}, not {value!r}")
+            raise ConfigError(field, f"must be {allowed(field)}, not {value!r}")
         if kind in (int, float) and (isinstance(value, bool) or not isinstance(value, (int, float))):
-            raise ConfigError(field, f"must be a number, not {value!r}")
+            raise ConfigError(field, f"must be a number {allowed(field)}, not {value!r}")
         if kind is int and isinstance(value, float):
-            raise ConfigError(field, f"must be a whole number, not {value!r}")
+            raise ConfigError(field, f"must be a whole number {allowed(field)}, not {value!r}")
     for field, choices in CHOICES.items():
         if getattr(cfg, field) not in choices:
-            raise ConfigError(field, f"must be one of {', '.join(choices)}, not {getattr(cfg, field)!r}")
+            raise ConfigError(field, f"must be {allowed(field)}, not {getattr(cfg, field)!r}")
     for field, (low, high) in RANGES.items():
         value = getattr(cfg, field)
         if not low <= value <= high:  # also false for NaN
-            raise ConfigError(field, f"must be between {low:g} and {high:g}, not {value!r}")
+            raise ConfigError(field, f"must be {allowed(field)}, not {value!r}")
     if cfg.batch_size > cfg.n_images:
         raise ConfigError("batch_size", f"must be at most n_images ({cfg.n_images}), not {cfg.batch_size}")
     if cfg.batch_size * cfg.d_steps > cfg.n_images:

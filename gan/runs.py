@@ -3,6 +3,7 @@ every write is atomic or append-only, and every reader tolerates missing or dama
 
 import contextlib
 import csv
+import errno
 import fcntl
 import io
 import json
@@ -345,3 +346,20 @@ def read_quality(path: Path) -> list[dict[str, float]]:
 def keep_quality_through(path: Path, epoch: int) -> None:
     """Rewrite quality.csv keeping rows of epochs <= epoch: what a resume from that epoch needs."""
     _keep_csv_through(Path(path) / "quality.csv", QUALITY_FIELDS, epoch)
+
+
+# --- import ----------------------------------------------------------------------------
+
+def install(root: Path, staged: Path, run_id: str) -> Path:
+    """Move a complete run directory, staged inside root (one filesystem), to root/run_id in one
+    rename: readers see no run or all of it. RunError if that name is already taken."""
+    target = run_path(root, run_id)
+    if target.exists():
+        raise RunError(f"run {run_id} already exists under {root}")
+    try:
+        os.rename(staged, target)
+    except OSError as error:  # taken meanwhile: rename refuses a non-empty directory
+        if error.errno in (errno.EEXIST, errno.ENOTEMPTY):
+            raise RunError(f"run {run_id} already exists under {root}") from error
+        raise
+    return target

@@ -37,7 +37,8 @@ def wait_for(condition, timeout=180.0):
     (["--set", "batch_size"], "--set takes KEY=VALUE"),
     (["--epochs", "zero"], "--epochs: invalid int value"),
     (["--preset", "fast"], "--preset: invalid choice"),
-    (["--run", "../etc"], "not a plain id"),
+    (["--run", "../etc"], "no run at ../etc"),
+    (["--run", "a.b"], "not a plain id"),
 ])
 def test_bad_arguments_give_one_line_and_exit_2(runs_root, args, says):
     out, err = cli(*args, "--runs-dir", str(runs_root)).communicate(timeout=60)

@@ -1,0 +1,369 @@
+"""Run archives: one run directory as a zip to share (export), and a checked, atomic install of
+someone else's archive under a runs root (import) that refuses anything it cannot trust."""
+
+import contextlib
+import csv
+import io
+import json
+import math
+import re
+import shutil
+import stat
+import tempfile
+import time
+import zipfile
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from PIL import Image
+
+from gan import runs, sampling
+from gan.config import ConfigError, RunConfig
+
+MB = 2**20
+RUN_FILES = ("config.json", "status.json", "metrics.csv", "quality.csv", "generator.keras", "checkpoint.npz")
+SAMPLE = re.compile(r"^samples/epoch_(\d{4})\.png$")
+CSV_FIELDS = {"metrics.csv": runs.METRICS_FIELDS, "quality.csv": runs.QUALITY_FIELDS}
+ALLOWED = ", ".join((*RUN_FILES, "samples/epoch_NNNN.png"))
+JSON_BYTES = MB  # config.json and status.json are a few hundred bytes
+PNG_SIDE = 4096  # a sample grid is about 500 pixels a side; a larger one is a decompression bomb
+RATIO_FROM = MB  # only members larger than this are held to the compression ratio
+# The status fields an import keeps: they describe the run, never a process of the exporting machine.
+STATUS_NUMBERS = ("epoch", "step", "steps_total", "images_per_s", "peak_memory_mb", "n_train", "created")
+STATUS_TEXT = ("error", "quality_error", "data_source", "data_description")
+UNSAFE_NAME = re.compile(r"[\x00-\x1f\\:]")  # control characters, Windows separators, drive letters
+
+
+class ArchiveError(ValueError):
+    """An archive that cannot be exported or imported; the message tells the user why."""
+
+
+@dataclass(frozen=True)
+class ImportLimits:
+    """What import_run accepts. The defaults fit any run the form allows (the largest checkpoint,
+    dcgan_tutorial with latent 512 and EMA, is about 125 MB) and refuse zip bombs."""
+
+    archive_bytes: int = 50 * MB  # the upload itself; Streamlit's maxUploadSize is 50 MB too
+    total_bytes: int = 256 * MB  # all members, uncompressed
+    member_bytes: int = 160 * MB  # any one member, uncompressed
+    members: int = 1100  # one sample grid per epoch (at most 1000) and the run's other files
+    ratio: float = 100.0  # weights and PNGs barely compress; CSVs about 4 times
+
+
+LIMITS = ImportLimits()
+
+
+@dataclass(frozen=True)
+class Imported:
+    """Where an imported run lives, and whether it was already there (then nothing was changed)."""
+
+    path: Path
+    run_id: str
+    existed: bool
+
+    @property
+    def message(self) -> str:
+        if self.existed:
+            return f"Run {self.run_id} is already here with the same configuration: kept the existing copy."
+        return f"Imported run {self.run_id}."
+
+
+# --- export ----------------------------------------------------------------------------
+
+def export_run(run_dir: Path, checkpoint: bool | None = None) -> bytes:
+    """The run as zip bytes: a folder named by its run id holding the files import_run accepts.
+
+    checkpoint.npz (3-4 times the generator's size) is included when `checkpoint` is True, or by
+    default only if the run is unfinished: resuming is its only use. Locks, logs, cancel requests
+    and temporary files are left out.
+    """
+    run_dir = Path(run_dir)
+    cfg = runs.read_config(run_dir)
+    if cfg is None:
+        raise ArchiveError(f"{run_dir} is not a run folder with a valid config.json: nothing to export.")
+    if checkpoint is None:
+        checkpoint = runs.read_status(run_dir).get("state") != "finished"
+    names = [name for name in RUN_FILES if checkpoint or name != "checkpoint.npz"]
+    grids = (png.relative_to(run_dir).as_posix() for _, png in runs.list_samples(run_dir))
+    names += [name for name in grids if SAMPLE.match(name)]
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name in names:
+            source = run_dir / name
+            if source.is_file() and not source.is_symlink():  # never follow a link out of the run folder
+                archive.write(source, f"{cfg.run_id}/{name}")
+    return buffer.getvalue()
+
+
+# --- import ----------------------------------------------------------------------------
+
+def import_run(data: bytes | IO[bytes], root: Path, limits: ImportLimits = LIMITS) -> Imported:
+    """Check an archive made by export_run and install its run under root; ArchiveError if refused.
+
+    The archive must hold one folder named by the run id of the config.json inside it, and only
+    the files a run is made of, each checked (config, CSV columns, PNGs, checkpoint, and a generator
+    that loads with safe_mode=True and matches the config). It is extracted to a hidden folder inside
+    root and renamed into place only once everything passed: a refused import leaves nothing
+    behind. A run already present with the same config is kept as it is, unread (existed=True). The
+    imported status is "finished" if the archive's was, else "interrupted", and names no process.
+    """
+    blob = _read_upload(data, limits.archive_bytes)
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(blob))
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as error:
+        raise ArchiveError("This file is not a run archive (not a zip file).") from error
+    with archive:
+        run_id, files = _layout(_check_members(archive.infolist(), limits, limits.total_bytes, "The archive"))
+        cfg = _archived_config(archive, files)
+        if run_id != cfg.run_id:
+            raise ArchiveError(f"The archive's folder is named {run_id} but its config.json is run {cfg.run_id}: "
+                               "the files were renamed or the config was edited.")
+        status = _archived_json(archive, files, "status.json") if "status.json" in files else {}
+        root = Path(root)
+        root.mkdir(parents=True, exist_ok=True)
+        target = runs.run_path(root, run_id)
+        if target.exists():
+            return _existing(target, cfg)
+        try:
+            with tempfile.TemporaryDirectory(prefix=".import-", dir=root, ignore_cleanup_errors=True) as tmp:
+                staged = Path(tmp) / run_id
+                _extract(archive, files, staged)
+                epoch = _check_files(staged, cfg, limits)
+                runs.write_status(staged, **_imported_status(status, cfg, epoch, (staged / "generator.keras").exists()))
+                try:
+                    path = runs.install(root, staged, run_id)
+                except runs.RunError:  # imported by someone else meanwhile
+                    return _existing(target, cfg)
+        except OSError as error:
+            raise ArchiveError(f"The run could not be written under {root}: {error.strerror or error}") from error
+    return Imported(path, run_id, existed=False)
+
+
+def _read_upload(data: bytes | IO[bytes], limit: int) -> bytes:
+    """The archive's bytes (a file is read from its current position), at most `limit` of them."""
+    blob = bytes(data) if isinstance(data, (bytes, bytearray, memoryview)) else data.read(limit + 1)
+    if not isinstance(blob, bytes):
+        raise ArchiveError("This file is not a run archive (open it in binary mode).")
+    if len(blob) > limit:
+        raise ArchiveError(f"The archive is larger than the {_size(limit)} an import accepts.")
+    return blob
+
+
+def _size(n: float) -> str:
+    return f"{n / MB:.0f} MB" if n >= MB else f"{n:,.0f} bytes"
+
+
+def _check_members(infos: list[zipfile.ZipInfo], limits: ImportLimits, total_limit: int,
+                   where: str) -> dict[str, zipfile.ZipInfo]:
+    """Members by name, refusing zip bombs (sizes, count, ratio), unsafe names, links and duplicates.
+
+    Declared sizes can be trusted for extraction: zipfile stops reading a member at its declared
+    size and checks its CRC, so a member that lies about its size fails instead of growing.
+    """
+    if len(infos) > limits.members:
+        raise ArchiveError(f"{where} holds {len(infos):,} files; at most {limits.members:,} are accepted.")
+    members: dict[str, zipfile.ZipInfo] = {}
+    total = 0
+    for info in infos:
+        name = info.orig_filename
+        parts = name.rstrip("/").split("/")
+        if not name or name.startswith("/") or UNSAFE_NAME.search(name) or {"", ".", ".."} & set(parts):
+            raise ArchiveError(f"{where} holds {name!r}, a path that could point outside its folder "
+                               "(absolute paths, '..', backslashes and drive letters are refused).")
+        if stat.S_IFMT(info.external_attr >> 16) not in (0, stat.S_IFREG, stat.S_IFDIR):
+            raise ArchiveError(f"{where} holds {name!r} as a link or special file; only plain files are accepted.")
+        if info.flag_bits & 0x1:
+            raise ArchiveError(f"{where} holds {name!r} encrypted; run archives are not encrypted.")
+        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            raise ArchiveError(f"{where} holds {name!r} in an unsupported compression (use stored or deflate).")
+        if info.file_size > limits.member_bytes:
+            raise ArchiveError(f"{where} holds {name!r} of {_size(info.file_size)}; at most "
+                               f"{_size(limits.member_bytes)} per file is accepted.")
+        if info.file_size > RATIO_FROM and info.file_size > limits.ratio * max(info.compress_size, 1):
+            raise ArchiveError(f"{where} holds {name!r}, compressed more than {limits.ratio:g} times: "
+                               "refused as a zip bomb.")
+        total += info.file_size
+        if total > total_limit:
+            raise ArchiveError(f"{where} unpacks to more than the {_size(total_limit)} an import accepts.")
+        if name in members:
+            raise ArchiveError(f"{where} holds {name!r} twice.")
+        members[name] = info
+    return members
+
+
+def _layout(members: dict[str, zipfile.ZipInfo]) -> tuple[str, dict[str, zipfile.ZipInfo]]:
+    """(the run id folder, {name inside it: member}), refusing anything that is not part of a run."""
+    tops = sorted({name.split("/")[0] for name in members})
+    if len(tops) != 1 or not all(name.startswith(f"{tops[0]}/") for name in members):
+        raise ArchiveError("A run archive holds exactly one folder, named by the run id, with the run's files "
+                           f"inside; this one holds {', '.join(tops[:5]) or 'nothing'}.")
+    run_id = tops[0]
+    if not runs.RUN_ID.match(run_id):
+        raise ArchiveError(f"The archive's folder {run_id!r} is not a run id.")
+    files = {}
+    for name, info in members.items():
+        inner = name[len(run_id) + 1:]
+        if info.is_dir() and inner.rstrip("/") in ("", "samples"):
+            continue
+        if info.is_dir() or not (inner in RUN_FILES or SAMPLE.match(inner)):
+            raise ArchiveError(f"The archive holds {inner!r}, which is not part of a run (allowed: {ALLOWED}).")
+        files[inner] = info
+    return run_id, files
+
+
+def _archived_json(archive: zipfile.ZipFile, files: dict[str, zipfile.ZipInfo], name: str) -> dict[str, Any]:
+    info = files[name]
+    try:
+        if info.file_size > JSON_BYTES:
+            raise ValueError
+        value = json.loads(archive.read(info).decode("utf-8"))
+    except (ValueError, zipfile.BadZipFile, OSError, EOFError) as error:
+        raise ArchiveError(f"The archive's {name} is damaged (not readable JSON).") from error
+    if not isinstance(value, dict):
+        raise ArchiveError(f"The archive's {name} is damaged (not a JSON object).")
+    return value
+
+
+def _archived_config(archive: zipfile.ZipFile, files: dict[str, zipfile.ZipInfo]) -> RunConfig:
+    if "config.json" not in files:
+        raise ArchiveError("The archive has no config.json: it is not a run.")
+    try:
+        return RunConfig.from_dict(_archived_json(archive, files, "config.json"))
+    except ConfigError as error:
+        raise ArchiveError(f"The archive's config.json is not a valid configuration: {error}") from error
+
+
+def _existing(target: Path, cfg: RunConfig) -> Imported:
+    if runs.read_config(target) != cfg:
+        raise ArchiveError(f"A folder named {cfg.run_id} already exists in the runs folder and is not this run; "
+                           "move it away to import the archive.")
+    return Imported(target, cfg.run_id, existed=True)
+
+
+def _extract(archive: zipfile.ZipFile, files: dict[str, zipfile.ZipInfo], staged: Path) -> None:
+    """Write the members to staged/, at paths built from the checked names, never from raw ones."""
+    (staged / "samples").mkdir(parents=True)
+    for name, info in files.items():
+        if name == "status.json":
+            continue  # rewritten from its checked fields
+        try:
+            with archive.open(info) as source, open(staged.joinpath(*name.split("/")), "xb") as sink:
+                shutil.copyfileobj(source, sink, MB)
+        except (zipfile.BadZipFile, EOFError, zlib.error) as error:
+            raise ArchiveError(f"The archive's {name} is damaged ({error}).") from error
+
+
+def _check_files(staged: Path, cfg: RunConfig, limits: ImportLimits) -> int | None:
+    """Check every extracted file against the config; the checkpoint's epoch (None if there is none)."""
+    for name, fields in CSV_FIELDS.items():
+        if (staged / name).exists():
+            _check_csv(staged / name, fields)
+    for epoch, png in runs.list_samples(staged):
+        _check_png(png)
+        if epoch > cfg.epochs:
+            raise ArchiveError(f"The archive holds a sample grid for epoch {epoch} of a {cfg.epochs}-epoch run.")
+    epoch = _check_checkpoint(staged / "checkpoint.npz", cfg, limits) if (staged / "checkpoint.npz").exists() else None
+    if (staged / "generator.keras").exists():
+        _check_generator(staged / "generator.keras", cfg, limits)
+    return epoch
+
+
+def _check_csv(path: Path, fields: tuple[str, ...]) -> None:
+    """The header must be `fields`, every complete row as many numbers (a half-written last line is fine)."""
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ArchiveError(f"The archive's {path.name} is not text.") from error
+    lines = text.split("\n")[:-1]  # what follows the last newline is a line being written, not data
+    if not lines:
+        return
+    if lines[0].split(",") != list(fields):
+        raise ArchiveError(f"The archive's {path.name} does not have the expected columns ({','.join(fields)}).")
+    for number, row in enumerate(csv.reader(lines[1:]), start=2):
+        try:
+            if row and (len(row) != len(fields) or any(value and not _is_number(value) for value in row)):
+                raise ValueError
+        except ValueError as error:
+            raise ArchiveError(f"Line {number} of the archive's {path.name} is not a row of "
+                               f"{len(fields)} numbers.") from error
+
+
+def _is_number(value: str) -> bool:
+    with contextlib.suppress(ValueError):
+        float(value)
+        return True
+    return False
+
+
+def _check_png(path: Path) -> None:
+    name = path.relative_to(path.parents[1]).as_posix()
+    try:
+        with Image.open(path) as picture:
+            if picture.format != "PNG" or max(picture.size) > PNG_SIDE:
+                raise ValueError(f"a {picture.format} image of {picture.size[0]}x{picture.size[1]} pixels")
+            picture.load()
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
+        raise ArchiveError(f"The archive's {name} is not a readable sample grid (damaged or not a PNG).") from error
+
+
+def _check_inner_zip(path: Path, limits: ImportLimits) -> None:
+    """generator.keras and checkpoint.npz are zips too: hold them to the same bomb limits."""
+    try:
+        with zipfile.ZipFile(path) as inner:
+            infos = inner.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as error:
+        raise ArchiveError(f"The archive's {path.name} is damaged (not a zip file).") from error
+    _check_members(infos, limits, limits.member_bytes, f"The archive's {path.name}")
+
+
+def _check_checkpoint(path: Path, cfg: RunConfig, limits: ImportLimits) -> int:
+    """The completed epoch the checkpoint holds; it must be loadable, numeric and within the run."""
+    _check_inner_zip(path, limits)
+    loaded = runs.load_checkpoint(path.parent)  # allow_pickle stays False: no objects, no code
+    if loaded is None:
+        raise ArchiveError("The archive's checkpoint.npz is damaged.")
+    arrays, meta = loaded
+    epoch, step, seconds = (meta.get(key) if isinstance(meta, dict) else None for key in ("epoch", "step", "seconds"))
+    valid = (_is_int(epoch) and 1 <= epoch <= cfg.epochs and _is_int(step) and step >= 0
+             and _is_real(seconds) and all(a.dtype.kind in "biuf" for a in arrays))
+    if not valid:
+        raise ArchiveError(f"The archive's checkpoint.npz does not belong to this {cfg.epochs}-epoch run.")
+    return epoch
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_real(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _check_generator(path: Path, cfg: RunConfig, limits: ImportLimits) -> None:
+    """The generator must load with safe_mode=True (no Lambda code) and draw the config's digits."""
+    _check_inner_zip(path, limits)
+    try:
+        generator = sampling.load_generator(path)
+    except sampling.GeneratorError as error:
+        reason = str(error.__cause__ or error).replace(str(path), "generator.keras")
+        raise ArchiveError(f"The archive's generator.keras is refused: {reason}") from error
+    if sampling.latent_dim(generator) != cfg.latent_dim or sampling.is_conditional(generator) != cfg.conditional:
+        raise ArchiveError(f"The archive's generator.keras does not match its config (latent {cfg.latent_dim}, "
+                           f"{'conditional' if cfg.conditional else 'unconditional'}).")
+
+
+def _imported_status(status: dict[str, Any], cfg: RunConfig, epoch: int | None, has_generator: bool) -> dict:
+    """The archive's status fields that describe the run, never its process: no pid, no heartbeat.
+
+    Without a checkpoint an unfinished run restarts from epoch 0, so that is the epoch it reports.
+    """
+    kept = {key: status[key] for key in STATUS_NUMBERS if _is_real(status.get(key))}
+    kept.update({key: status[key] for key in STATUS_TEXT if isinstance(status.get(key), str)})
+    claims_finished = status.get("state") == "finished" and has_generator
+    if epoch is None:
+        epoch = cfg.epochs if claims_finished and kept.get("epoch") == cfg.epochs else 0
+    finished = claims_finished and epoch == cfg.epochs
+    return {**kept, "state": "finished" if finished else "interrupted", "epoch": epoch, "epochs": cfg.epochs,
+            "imported": time.time()}

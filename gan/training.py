@@ -174,7 +174,6 @@ class RunRecorder(keras.callbacks.Callback):
         self.batches_done = 0
         self.window_start = (0, {})
         self.window_clock = time.perf_counter()
-        self.epoch_clock = self.window_clock
 
     def on_train_batch_end(self, batch, logs=None):
         self.batches_done = batch + 1

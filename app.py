@@ -2,17 +2,19 @@
 
 import streamlit as st
 
-from pages import common
+from pages import common, i18n
+from pages.i18n import t
 
-st.set_page_config(page_title="GAN Atelier", page_icon=":material/palette:", layout="wide")
+i18n.language()  # first, so the navigation below is already in the session's language
+st.set_page_config(page_title=t("app.name"), page_icon=":material/palette:", layout="wide")
 
 PAGES = {
-    "Learn": [st.Page("pages/concepts.py", title="Concepts", icon=":material/school:", default=True)],
-    "Train": [
-        st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
-        st.Page("pages/live.py", title="Live training", icon=":material/monitoring:"),
+    t("nav.learn"): [st.Page("pages/concepts.py", title=t("nav.concepts"), icon=":material/school:", default=True)],
+    t("nav.train"): [
+        st.Page("pages/train.py", title=t("nav.train_page"), icon=":material/model_training:"),
+        st.Page("pages/live.py", title=t("nav.live"), icon=":material/monitoring:"),
     ],
-    "Explore": [st.Page("pages/sample.py", title="Sample", icon=":material/casino:")],
+    t("nav.explore"): [st.Page("pages/sample.py", title=t("nav.sample"), icon=":material/casino:")],
 }
 
 page = st.navigation(PAGES)

@@ -13,11 +13,13 @@ LOSSES = ("nonsat", "minimax", "lsgan", "hinge", "wgan_gp")
 
 
 class ConfigError(ValueError):
-    """An invalid config value; `field` names the offending field."""
+    """An invalid config value; `field` names the offending field. `kind` and `params` say the same as
+    the English message for an interface that words it in another language: kind "range" with
+    params low, high and value, for instance (see rule()); kind "" when only the message says it."""
 
-    def __init__(self, field: str, message: str):
+    def __init__(self, field: str, message: str, kind: str = "", params: dict[str, str] | None = None):
         super().__init__(f"{field}: {message}")
-        self.field = field
+        self.field, self.kind, self.params = field, kind, params or {}
 
 
 @dataclass(frozen=True)
@@ -54,7 +56,8 @@ class RunConfig:
         """Build from a dict such as config.json; unknown keys are refused, missing keys default."""
         unknown = sorted(set(values) - set(FIELD_TYPES))
         if unknown:
-            raise ConfigError(unknown[0], f"unknown setting; known: {', '.join(FIELD_TYPES)}")
+            raise ConfigError(unknown[0], f"unknown setting; known: {', '.join(FIELD_TYPES)}", "unknown",
+                              {"known": ", ".join(FIELD_TYPES)})
         return cls(**{key: coerce(key, value) for key, value in values.items()})
 
     def replace(self, **changes: Any) -> "RunConfig":
@@ -105,7 +108,8 @@ PRESETS: dict[str, dict[str, Any]] = {
 def preset(name: str, **overrides: Any) -> RunConfig:
     """The named preset's config with `overrides` applied (validated as a whole)."""
     if name not in PRESETS:
-        raise ConfigError("preset", f"must be one of {', '.join(PRESETS)}, not {name!r}")
+        raise ConfigError("preset", f"must be one of {', '.join(PRESETS)}, not {name!r}", "choice",
+                          {"choices": ", ".join(PRESETS), "value": repr(name)})
     return RunConfig.from_dict({**PRESETS[name], **overrides})
 
 
@@ -113,37 +117,60 @@ def coerce(field: str, value: Any) -> Any:
     """Turn a value (possibly a command-line string) into the field's type, or raise ConfigError."""
     kind = FIELD_TYPES.get(field)
     if kind is None:
-        raise ConfigError(field, f"unknown setting; known: {', '.join(FIELD_TYPES)}")
+        raise ConfigError(field, f"unknown setting; known: {', '.join(FIELD_TYPES)}", "unknown",
+                          {"known": ", ".join(FIELD_TYPES)})
     if kind is bool:
         if isinstance(value, bool):
             return value
         if isinstance(value, str) and value.lower() in ("true", "false", "1", "0", "yes", "no"):
             return value.lower() in ("true", "1", "yes")
-        raise ConfigError(field, f"must be {allowed(field)}, not {value!r}")
+        raise ConfigError(field, f"must be {allowed(field)}, not {value!r}", *rule(field, value))
     if kind is int:
         if isinstance(value, bool) or isinstance(value, float) and not value.is_integer():
-            raise ConfigError(field, f"must be a whole number {allowed(field)}, not {value!r}")
+            raise ConfigError(field, f"must be a whole number {allowed(field)}, not {value!r}",
+                              *rule(field, value, "whole_number"))
         try:
             return int(value)
         except (TypeError, ValueError):
-            raise ConfigError(field, f"must be a whole number {allowed(field)}, not {value!r}") from None
+            raise ConfigError(field, f"must be a whole number {allowed(field)}, not {value!r}",
+                              *rule(field, value, "whole_number")) from None
     if kind is float:
         if isinstance(value, bool):
-            raise ConfigError(field, f"must be a number {allowed(field)}, not {value!r}")
+            raise ConfigError(field, f"must be a number {allowed(field)}, not {value!r}", *rule(field, value, "number"))
         try:
             return float(value) + 0.0  # -0.0 becomes 0.0: equal configs must share one run id
         except (TypeError, ValueError, OverflowError):  # OverflowError: an int too large for a float
-            raise ConfigError(field, f"must be a number {allowed(field)}, not {value!r}") from None
+            raise ConfigError(field, f"must be a number {allowed(field)}, not {value!r}",
+                              *rule(field, value, "number")) from None
     if not isinstance(value, str):
-        raise ConfigError(field, f"must be {allowed(field)}, not {value!r}")
+        raise ConfigError(field, f"must be {allowed(field)}, not {value!r}", *rule(field, value))
     return value
+
+
+def bounds(field: str) -> tuple[str, str]:
+    """A ranged field's (low, high) as messages write them: whole-number bounds in full, so
+    2147483647 does not print as 2.14748e+09."""
+    return tuple(str(bound) if isinstance(bound, int) else f"{bound:g}" for bound in RANGES[field])
+
+
+def rule(field: str, value: Any, kind: str = "") -> tuple[str, dict[str, str]]:
+    """ConfigError's kind and params for "must be <allowed(field)>, not <value>": kind "range",
+    "choice", "bool" or "text" by the field (or the kind given: "number", "whole_number"); params
+    value (its repr) and low and high, or choices."""
+    params = {"value": repr(value)}
+    if field in RANGES:
+        params["low"], params["high"] = bounds(field)
+        return kind or "range", params
+    if field in CHOICES:
+        params["choices"] = ", ".join(CHOICES[field])
+        return kind or "choice", params
+    return kind or ("bool" if FIELD_TYPES.get(field) is bool else "text"), params
 
 
 def allowed(field: str) -> str:
     """The field's allowed values as messages state them: 'between 8 and 1024', 'one of …', 'true or false'."""
     if field in RANGES:
-        # whole-number bounds in full: 2147483647 must not print as 2.14748e+09
-        low, high = (str(bound) if isinstance(bound, int) else f"{bound:g}" for bound in RANGES[field])
+        low, high = bounds(field)
         return f"between {low} and {high}"
     if field in CHOICES:
         return f"one of {', '.join(CHOICES[field])}"
@@ -155,20 +182,23 @@ def validate(cfg: RunConfig) -> None:
     for field, kind in FIELD_TYPES.items():
         value = getattr(cfg, field)
         if kind is bool and not isinstance(value, bool) or kind is str and not isinstance(value, str):
-            raise ConfigError(field, f"must be {allowed(field)}, not {value!r}")
+            raise ConfigError(field, f"must be {allowed(field)}, not {value!r}", *rule(field, value))
         if kind in (int, float) and (isinstance(value, bool) or not isinstance(value, (int, float))):
-            raise ConfigError(field, f"must be a number {allowed(field)}, not {value!r}")
+            raise ConfigError(field, f"must be a number {allowed(field)}, not {value!r}", *rule(field, value, "number"))
         if kind is int and isinstance(value, float):
-            raise ConfigError(field, f"must be a whole number {allowed(field)}, not {value!r}")
+            raise ConfigError(field, f"must be a whole number {allowed(field)}, not {value!r}",
+                              *rule(field, value, "whole_number"))
     for field, choices in CHOICES.items():
         if getattr(cfg, field) not in choices:
-            raise ConfigError(field, f"must be {allowed(field)}, not {getattr(cfg, field)!r}")
+            raise ConfigError(field, f"must be {allowed(field)}, not {getattr(cfg, field)!r}",
+                              *rule(field, getattr(cfg, field)))
     for field, (low, high) in RANGES.items():
         value = getattr(cfg, field)
         if not low <= value <= high:  # also false for NaN
-            raise ConfigError(field, f"must be {allowed(field)}, not {value!r}")
+            raise ConfigError(field, f"must be {allowed(field)}, not {value!r}", *rule(field, value))
     if cfg.batch_size > cfg.n_images:
-        raise ConfigError("batch_size", f"must be at most n_images ({cfg.n_images}), not {cfg.batch_size}")
+        raise ConfigError("batch_size", f"must be at most n_images ({cfg.n_images}), not {cfg.batch_size}",
+                          "batch_size", {"n_images": str(cfg.n_images), "value": str(cfg.batch_size)})
     if cfg.batch_size * cfg.d_steps > cfg.n_images:
         raise ConfigError("d_steps", f"batch_size × d_steps must be at most n_images ({cfg.n_images}): "
-                                     f"each D step takes its own batch")
+                                     f"each D step takes its own batch", "d_steps", {"n_images": str(cfg.n_images)})

@@ -1,4 +1,5 @@
-"""What every page shares: the runs root, the run picker and status labels. No TensorFlow here."""
+"""What every page shares: the sidebar with the language switch, the runs root, the run picker and
+status labels. No TensorFlow here."""
 
 import contextlib
 import os
@@ -7,6 +8,8 @@ from pathlib import Path
 import streamlit as st
 
 from gan import limits, runs
+from pages import i18n
+from pages.i18n import t
 
 PRETRAINED = Path(__file__).resolve().parents[1] / "gan" / "assets" / "pretrained"
 STATE_ICONS = {"queued": "⏳", "running": "🏃", "finished": "✅", "failed": "❌",
@@ -49,39 +52,53 @@ def max_concurrent() -> int:
 
 
 def sidebar() -> None:
-    """The shared sidebar: where runs live, how many may train at once, and the workshop path."""
+    """The shared sidebar: the language, where runs live, how many may train at once, and the workshop path."""
     cap = server_limits()
     with st.sidebar:
+        st.segmented_control(t("sidebar.language"), list(i18n.LANGUAGES), format_func=i18n.LANGUAGES.get,
+                             key=i18n.KEY, required=True)
+        i18n.keep_in_address()
         if cap.demo:  # visitors of a shared server must not repoint it or lift its limits
-            st.info(f"Shared demo: at most {cap.max_epochs} epochs, {cap.max_images:,} images and "
-                    f"{cap.max_concurrent} training run(s) at a time; older runs are removed.")
+            st.info(t("sidebar.demo", epochs=cap.max_epochs, images=cap.max_images, concurrent=cap.max_concurrent))
         else:
-            st.text_input("Runs folder", value=str(runs.resolve_root()), key="runs_root",
-                          help="Every run is a folder here: config, metrics, sample grids, generator.")
-            st.number_input("Max concurrent training runs", 1, 8, value=cap.max_concurrent, key="max_concurrent",
-                            help="Each run is a separate process using the CPU; more than one slows all.")
-        st.markdown("**Workshop path**\n\n1. Concepts — how a GAN learns\n2. Train — start a quick run\n"
-                    "3. Live training — watch it learn\n4. Sample — draw digits")
+            st.text_input(t("sidebar.runs_folder"), value=str(runs.resolve_root()), key="runs_root",
+                          help=t("sidebar.runs_folder_help"))
+            st.number_input(t("sidebar.max_concurrent"), 1, 8, value=cap.max_concurrent, key="max_concurrent",
+                            help=t("sidebar.max_concurrent_help"))
+        st.markdown(t("sidebar.workshop"))
+
+
+def state_label(state: str | None) -> str:
+    """'✅ finished' in the session's language."""
+    state = state if state in STATE_ICONS else "unknown"
+    return f"{STATE_ICONS.get(state, '❔')} {t(f'state.{state}')}"
+
+
+def data_label(status: dict) -> str:
+    """Which data a run trained on, in the session's language (the run's own English text if the source is new)."""
+    source = status.get("data_source")
+    if source and f"data.source.{source}" in i18n.catalogue(i18n.DEFAULT):
+        return t(f"data.source.{source}")
+    return status.get("data_description") or t("data.not_loaded")
 
 
 def run_name(run_dir: Path) -> str:
     """'a1b2c3d4e5f6 · dcgan_small · nonsat · 10 epochs': fixed for the run's life, so pickers keep it."""
     cfg = runs.read_config(run_dir)
     if cfg is None:
-        return f"{run_dir.name} · unreadable config"
-    arch = f"{cfg.architecture}{' (conditional)' if cfg.conditional else ''}"
-    return f"{run_dir.name} · {arch} · {cfg.loss} · {cfg.epochs} epochs"
+        return t("run.unreadable", id=run_dir.name)
+    arch = t("run.conditional", arch=cfg.architecture) if cfg.conditional else cfg.architecture
+    return t("run.name", id=run_dir.name, arch=arch, loss=cfg.loss, epochs=cfg.epochs)
 
 
 def run_label(run_dir: Path) -> str:
     """run_name plus its state now: 'a1b2c3d4e5f6 · dcgan_small · … · ✅ finished 10/10'."""
     status, cfg = runs.read_status(run_dir), runs.read_config(run_dir)
-    state = status.get("state", "unknown")
     progress = f"{status.get('epoch', 0)}/{cfg.epochs}" if cfg else ""
-    return f"{run_name(run_dir)} · {STATE_ICONS.get(state, '❔')} {state} {progress}"
+    return f"{run_name(run_dir)} · {state_label(status.get('state'))} {progress}"
 
 
-def pick_run(key: str, label: str = "Run", include_pretrained: bool = False) -> Path | None:
+def pick_run(key: str, label: str | None = None, include_pretrained: bool = False) -> Path | None:
     """A selectbox of the runs under the root (newest first); `?run=ID` preselects one."""
     options = runs.list_runs(runs_root())
     if include_pretrained and (PRETRAINED / "generator.keras").exists():
@@ -90,5 +107,5 @@ def pick_run(key: str, label: str = "Run", include_pretrained: bool = False) -> 
         return None
     wanted = st.query_params.get("run")
     index = next((i for i, p in enumerate(options) if p.name == wanted), 0)
-    labels = {p: ("Bundled pretrained generator" if p == PRETRAINED else run_name(p)) for p in options}
-    return st.selectbox(label, options, index=index, format_func=labels.get, key=key)
+    labels = {p: (t("run.pretrained") if p == PRETRAINED else run_name(p)) for p in options}
+    return st.selectbox(label or t("run.picker"), options, index=index, format_func=labels.get, key=key)

@@ -6,19 +6,27 @@ import streamlit as st
 
 from gan import cli, curves, images, runs
 from pages import common, quality_view
+from pages.i18n import names, t
 
 common.use_the_router()
 
 REFRESH_SECONDS = 2.0
-LOSSES = {"d_loss": "D loss", "g_loss": "G loss"}
-OUTPUTS = {"d_real": "D(x) on real digits", "d_fake": "D(G(z)) on generated digits"}
-METRICS = {**LOSSES, **OUTPUTS, "images_per_s": "images / s", "fdd": "FDD per epoch (quality)"}
+LOSSES, OUTPUTS = ("d_loss", "g_loss"), ("d_real", "d_fake")  # metrics.csv columns drawn together
 
-st.title("Live training")
-st.markdown("Watch the two networks play. **D loss** and **G loss** pull against each other; "
-            "**D(x)** is how sure the discriminator is that real digits are real, **D(G(z))** how much "
-            "it is fooled by fakes. Neither loss should win outright: when D(x) → 1 and D(G(z)) → 0 "
-            "the discriminator has won and the generator stops learning.")
+st.title(t("live.title"))
+st.markdown(t("live.intro"))
+
+
+def labels(columns) -> dict[str, str]:
+    """{metrics.csv column: its name on the charts}."""
+    return {column: t(f"live.metric.{column}") for column in columns}
+
+
+def figure(lines: dict, title: str, y_title: str, **options):
+    """curves.figure with its x axis named in the session's language."""
+    per_epoch = options.get("per_epoch", False)
+    fig = curves.figure(lines, title, y_title, **options)
+    return fig.update_xaxes(title_text=t("live.epoch_axis" if per_epoch else "live.step_axis"))
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)
@@ -32,18 +40,17 @@ def show_status(status: dict) -> None:
     epochs = status.get("epochs") or "?"
     eta = status.get("eta_s") if active else None
     cols = st.columns(4)
-    cols[0].metric("State", f"{common.STATE_ICONS.get(state, '❔')} {state}")
-    cols[1].metric("Epoch", f"{status.get('epoch', 0)} / {epochs}")
-    cols[2].metric("Speed", f"{status.get('images_per_s') or 0:,.0f} img/s")
-    cols[3].metric("Time left", "—" if eta is None else cli.duration(eta) if eta >= 1 else "finishing…")
+    cols[0].metric(t("live.state"), common.state_label(state))
+    cols[1].metric(t("live.epoch"), f"{status.get('epoch', 0)} / {epochs}")
+    cols[2].metric(t("live.speed"), t("live.speed_value", speed=status.get("images_per_s") or 0))
+    cols[3].metric(t("live.time_left"), "—" if eta is None else cli.duration(eta) if eta >= 1 else t("live.finishing"))
     if active and status.get("steps_total"):
         st.progress(min(status.get("step", 0) / status["steps_total"], 1.0))
-    st.caption(f"Data: {status.get('data_description') or 'not loaded yet'}")
+    st.caption(t("data.caption", description=common.data_label(status)))
     if state == "failed":
-        st.error(f"Training failed: {status.get('error') or 'no error recorded'}")
+        st.error(t("live.failed", error=status.get("error") or t("live.no_error")))
     elif state == "interrupted":
-        st.warning("This run stopped unexpectedly (its process is gone). Submit the same settings on the "
-                   "Train page to resume it from its last complete epoch.")
+        st.warning(t("live.interrupted"))
 
 
 def is_active(run: Path) -> bool:
@@ -61,11 +68,10 @@ def read_grid(png: Path):
         data = png.read_bytes()
         images.read_png(data)
     except OSError as error:
-        st.warning(f"The sample grid {png.name} cannot be read: {error.strerror or error}.")
+        st.warning(t("live.unreadable_grid", name=png.name, error=error.strerror or error))
         return None
     except ValueError:
-        st.warning(f"The sample grid {png.name} cannot be shown: it is not a readable PNG image "
-                   "(the file is damaged). The other epochs' grids are unaffected.")
+        st.warning(t("live.damaged_grid", name=png.name))
         return None
     return data
 
@@ -86,32 +92,31 @@ def all_grids_gif(samples: list[tuple[int, Path]]):
 def show_samples(run_dir: Path) -> None:
     samples = runs.list_samples(run_dir)
     if not samples:
-        st.info("No sample grid yet: one is drawn from the same fixed noise at the end of every epoch.")
+        st.info(t("live.no_samples"))
         return
     by_epoch = dict(samples)
     newest = samples[-1][0]
     slider, button = st.columns([3, 1], vertical_alignment="bottom")
     with slider:
-        chosen = (st.select_slider("Browse every epoch's grid", list(by_epoch), value=newest, key="live_epoch")
+        chosen = (st.select_slider(t("live.browse"), list(by_epoch), value=newest, key="live_epoch")
                   if len(samples) > 1 else newest)
-    button.download_button("All grids as a GIF", all_grids_gif(samples), f"{run_dir.name}.gif", "image/gif",
+    button.download_button(t("live.gif"), all_grids_gif(samples), f"{run_dir.name}.gif", "image/gif",
                            key="live_gif", on_click="ignore", icon="🎞️", width="stretch")
-    for column, epoch, title in zip(st.columns(2), (chosen, newest), ("Epoch", "Newest grid: epoch"), strict=True):
+    for column, epoch, title in zip(st.columns(2), (chosen, newest), ("grid_epoch", "grid_newest"), strict=True):
         with column:
-            st.markdown(f"**{title} {epoch}**")
+            st.markdown(f"**{t(f'live.{title}', epoch=epoch)}**")
             if (data := read_grid(by_epoch[epoch])) is not None:
                 st.image(data, width="content")
 
 
 run_dir = common.pick_run("live_run")
 if run_dir is None:
-    st.info("No training runs yet.")
-    st.page_link("pages/train.py", label="Start one on the Train page", icon="🏋️")
+    st.info(t("live.no_runs"))
+    st.page_link("pages/train.py", label=t("live.start_one"), icon="🏋️")
     st.stop()
 st.query_params["run"] = run_dir.name  # keeps this run picked when its label changes (running -> finished)
 
-weight = st.slider("Smoothing", 0.0, 0.99, 0.6, 0.01, key="live_smoothing",
-                   help="Exponential moving average of each curve (0 shows the raw values).")
+weight = st.slider(t("live.smoothing"), 0.0, 0.99, 0.6, 0.01, key="live_smoothing", help=t("live.smoothing_help"))
 
 
 # A fragment's refresh interval is fixed when the page runs: when a run starts or ends, the
@@ -127,21 +132,21 @@ def live_view() -> None:
     show_status(status)
     frame = metrics_tail(str(run_dir / "metrics.csv")).read()
     if frame.empty:
-        st.info("No metrics yet: the first row is written after a few training steps.")
+        st.info(t("live.no_metrics"))
     else:
         left, right = st.columns(2)
-        left.plotly_chart(curves.figure(curves.curves(frame, LOSSES, weight), "Losses", "loss"),
+        left.plotly_chart(figure(curves.curves(frame, labels(LOSSES), weight), t("live.losses"), t("live.loss_axis")),
                           width="stretch", key="live_losses")
-        right.plotly_chart(curves.figure(curves.curves(frame, OUTPUTS, weight), "Discriminator outputs",
-                                         "probability", reference=0.5), width="stretch", key="live_outputs")
+        right.plotly_chart(figure(curves.curves(frame, labels(OUTPUTS), weight), t("live.outputs"),
+                                  t("live.probability_axis"), reference=0.5), width="stretch", key="live_outputs")
     quality_view.show_run_quality(run_dir, status)
-    st.subheader("Samples from fixed noise")
+    st.subheader(t("live.samples"))
     show_samples(run_dir)
 
 
 live_view()
 
-st.subheader("Compare runs")
+st.subheader(t("live.compare"))
 comparing_active = any(is_active(run) for run in st.session_state.get("compare_runs", [run_dir]))
 
 
@@ -149,9 +154,11 @@ comparing_active = any(is_active(run) for run in st.session_state.get("compare_r
 def compare() -> None:
     everything = runs.list_runs(common.runs_root())
     left, right = st.columns([3, 1])
-    chosen = left.multiselect("Runs", everything, default=[run_dir] if run_dir in everything else [],
+    chosen = left.multiselect(t("live.compare_runs"), everything, default=[run_dir] if run_dir in everything else [],
                               format_func=short_label, key="compare_runs")
-    metric = right.selectbox("Curve", list(METRICS), index=1, format_func=METRICS.get, key="compare_metric")
+    metrics = labels(names("live.metric"))
+    metric = right.selectbox(t("live.compare_curve"), list(metrics), index=1, format_func=metrics.get,
+                             key="compare_metric")
     if any(is_active(run) for run in chosen) != comparing_active:
         st.rerun()
     per_epoch, lines = metric == "fdd", {}
@@ -161,11 +168,10 @@ def compare() -> None:
         if series is not None and len(series):
             lines[short_label(other)] = series
     if lines:
-        st.plotly_chart(curves.figure(lines, METRICS[metric], "FDD (log scale)" if per_epoch else METRICS[metric],
-                                      height=420, per_epoch=per_epoch, log_y=per_epoch),
-                        width="stretch", key="compare_chart")
+        st.plotly_chart(figure(lines, metrics[metric], t("live.fdd_axis") if per_epoch else metrics[metric],
+                               height=420, per_epoch=per_epoch, log_y=per_epoch), width="stretch", key="compare_chart")
     elif chosen:
-        st.info("None of the chosen runs has written metrics yet.")
+        st.info(t("live.no_compared_metrics"))
 
 
 compare()

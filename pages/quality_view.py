@@ -1,6 +1,7 @@
 """The digit classifier's verdict as the pages show it: a run's quality per epoch (Live training)
 and each drawn digit's predicted class and confidence (Sample). No TensorFlow imported here."""
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -8,10 +9,18 @@ import pandas as pd
 import streamlit as st
 
 from gan import curves, quality, runs
+from pages import i18n
+from pages.i18n import t
 
-COLLAPSE = ("Mode collapse is when the generator finds a few digits that fool the discriminator and "
-            "draws little else: bars vanish from the class histogram and FDD stalls or rises.")
 UNSURE_STYLE = "background-color: rgba(255, 170, 0, 0.3)"  # amber: readable on light and dark themes
+# gan.quality.collapse_warning's three English sentences, so other languages can reword them.
+WARNINGS = {
+    "missing": re.compile(r"Mode collapse\? Digits? (?P<digits>[\d, ]+) (?:is|are) almost never drawn "
+                          r"\(under (?P<share>\d+%) of samples\)\."),
+    "dominant": re.compile(r"Mode collapse\? Digit (?P<digit>\d) is (?P<share>\d+%) of samples"),
+    "entropy": re.compile(r"Mode collapse\? The class histogram's entropy fell from (?P<before>[\d.]+) to "
+                          r"(?P<after>[\d.]+) nats"),
+}
 
 
 def real_floor() -> dict | None:
@@ -22,29 +31,60 @@ def real_floor() -> dict | None:
         return None
 
 
+def warning_text(warning: str) -> str:
+    """A collapse warning in the session's language; English, and any wording WARNINGS does not know, as written."""
+    if i18n.language() == i18n.DEFAULT:
+        return warning
+    for kind, pattern in WARNINGS.items():
+        if found := pattern.match(warning):
+            return t(f"quality.warning.{kind}", **found.groupdict())
+    return warning
+
+
+def relabel(fig, title: str, x_title: str, y_title: str, guide: str):
+    """A gan.curves figure with its title, axes, dashed guide and bars' hover text in the session's language."""
+    fig.update_layout(title=title, xaxis_title=x_title, yaxis_title=y_title).update_annotations(text=guide)
+    return fig.update_traces(hovertemplate=t("quality.hover"), selector={"type": "bar"})
+
+
+def metric_labels(metrics: list[dict], rows: list[dict], floor: dict | None) -> list[dict]:
+    """curves.quality_metrics' cards, labelled in the session's language."""
+    for column, metric in zip(curves.QUALITY, metrics, strict=True):
+        name, written = t(f"quality.metric.{column}"), curves.QUALITY[column][1]
+        reference = (floor or {}).get(column)
+        metric["label"] = name if reference is None else t("quality.metric_floor", name=name,
+                                                           value=written.format(reference))
+        if metric["delta_description"]:
+            metric["delta_description"] = t("quality.since_epoch", epoch=int(rows[-2]["epoch"]))
+    return metrics
+
+
 def show_run_quality(run_dir: Path, status: dict) -> None:
     """Latest metrics against real digits, a collapse warning, and four charts from quality.csv."""
-    st.subheader("Quality per epoch")
-    st.caption(f"After each epoch a small digit classifier judges {quality.EVAL_SAMPLES:,} generated digits. "
-               "**FDD** (Fréchet distance between its view of fakes and of real digits) falls as fakes look "
-               "real; the **classifier score** (max 10) rises when digits are both recognisable and varied; "
-               f"**confident** is the share it recognises with over {quality.CONFIDENT:.0%} certainty; "
-               f"**class entropy** (nats) is how evenly the ten digits are drawn, {quality.MAX_ENTROPY:.2f} when "
-               "all even. Dashed lines: the same numbers for real digits, the best to hope for.")
+    st.subheader(t("quality.title"))
+    st.caption(t("quality.explained", samples=quality.EVAL_SAMPLES, confident=quality.CONFIDENT,
+                 max_entropy=quality.MAX_ENTROPY))
     if status.get("quality_error"):
-        st.warning(f"Quality is not measured for this run: {status['quality_error']}")
+        st.warning(t("quality.not_measured", error=status["quality_error"]))
     rows = curves.quality_rows(runs.read_quality(run_dir))
     if not rows:
-        st.caption("Quality appears after the first epoch.")
+        st.caption(t("quality.first_epoch"))
         return
     floor = real_floor()
-    for column, metric in zip(st.columns(4), curves.quality_metrics(rows, floor), strict=True):
+    for column, metric in zip(st.columns(4), metric_labels(curves.quality_metrics(rows, floor), rows, floor),
+                              strict=True):
         column.metric(**metric)
     if warning := quality.latest_warning(rows):
-        st.warning(f"{warning}  \n{COLLAPSE}", icon="⚠️")
-    for i, (column, fig) in enumerate(zip(st.columns(2) + st.columns(2), curves.quality_figures(rows, floor),
-                                          strict=True)):
-        column.plotly_chart(fig, width="stretch", key=f"quality_chart_{i}")
+        st.warning(f"{warning_text(warning)}  \n{t('quality.collapse')}", icon="⚠️")
+    epoch_axis, real = t("quality.epoch_axis"), t("quality.real_digits")
+    titles = [(t("quality.metric.fdd"), epoch_axis, t("quality.fdd_axis"), real),
+              (t("quality.metric.score"), epoch_axis, t("quality.score_axis"), real),
+              (t("quality.metric.confident"), epoch_axis, t("quality.confident_axis"), real),
+              (t("quality.drawn_at", epoch=int(rows[-1]["epoch"])), t("quality.digit_axis"), t("quality.share_axis"),
+               t("quality.even"))]
+    figures = curves.quality_figures(rows, floor)
+    for i, (column, fig, labels) in enumerate(zip(st.columns(2) + st.columns(2), figures, titles, strict=True)):
+        column.plotly_chart(relabel(fig, *labels), width="stretch", key=f"quality_chart_{i}")
 
 
 def show_verdict(predicted: np.ndarray, confidence: np.ndarray, cols: int, beside) -> None:
@@ -54,11 +94,11 @@ def show_verdict(predicted: np.ndarray, confidence: np.ndarray, cols: int, besid
     n = len(predicted)
     counts = np.bincount(predicted, minlength=curves.N_CLASSES)
     sure = float(np.mean(confidence > quality.CONFIDENT))
-    st.markdown(f"**What the digit classifier sees:** {sure:.0%} of the {n} digits are recognised with "
-                f"confidence over {quality.CONFIDENT:.0%}; classes "
-                + ", ".join(f"{d}×{c}" for d, c in enumerate(counts)) + ".")
-    beside.plotly_chart(curves.histogram_figure((counts / n).tolist(), "Predicted digits", height=280),
-                        width="stretch", key="sample_classes")
+    st.markdown(t("quality.verdict", sure=sure, n=n, confident=quality.CONFIDENT,
+                  counts=", ".join(f"{d}×{c}" for d, c in enumerate(counts))))
+    histogram = curves.histogram_figure((counts / n).tolist(), "", height=280)
+    beside.plotly_chart(relabel(histogram, t("quality.predicted"), t("quality.digit_axis"), t("quality.share_axis"),
+                                t("quality.even")), width="stretch", key="sample_classes")
     rows = -(-n // cols)
     cells = np.full(rows * cols, "", dtype=object)
     cells[:n] = [f"{d} · {round(100 * p)}" for d, p in zip(predicted, confidence, strict=True)]
@@ -68,7 +108,5 @@ def show_verdict(predicted: np.ndarray, confidence: np.ndarray, cols: int, besid
     frame = pd.DataFrame(cells.reshape(rows, cols), index=range(1, rows + 1), columns=labels)
     styles = pd.DataFrame(np.where(unsure.reshape(rows, cols), UNSURE_STYLE, ""), index=frame.index,
                           columns=labels)
-    st.caption(f"Each digit where it sits in the grid (row, column): predicted class · confidence in %, "
-               f"shaded when {quality.CONFIDENT:.0%} or less: the classifier is unsure, often because the "
-               "strokes do not make a clear digit.")
+    st.caption(t("quality.table", confident=quality.CONFIDENT))
     st.dataframe(frame.style.apply(lambda _: styles, axis=None), height=min(35 * (rows + 1) + 3, 600))

@@ -43,4 +43,6 @@ def check(cfg: RunConfig, limits: Limits) -> None:
     """Raise ConfigError naming the field a config exceeds the server's caps on."""
     for field, cap in (("epochs", limits.max_epochs), ("n_images", limits.max_images)):
         if cap is not None and getattr(cfg, field) > cap:
-            raise ConfigError(field, f"must be at most {cap} on this shared demo server, not {getattr(cfg, field)}")
+            value = getattr(cfg, field)
+            raise ConfigError(field, f"must be at most {cap} on this shared demo server, not {value}",
+                              "demo_cap", {"cap": str(cap), "value": str(value)})

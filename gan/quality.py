@@ -183,8 +183,21 @@ def to_row(result: dict, epoch: int, seconds: float) -> dict:
     return row
 
 
+class CollapseWarning(str):
+    """A collapse warning: its English sentence, plus `kind` (missing, dominant, entropy) and the
+    `params` it was worded from, so that an interface can word it in another language."""
+
+    kind: str
+    params: dict[str, str]
+
+    def __new__(cls, text: str, kind: str, **params: str) -> "CollapseWarning":
+        warning = super().__new__(cls, text)
+        warning.kind, warning.params = kind, params
+        return warning
+
+
 def collapse_warning(histogram, best_entropy: float | None = None, min_share: float = 0.02,
-                     max_share: float = 0.3, max_drop: float = 0.25) -> str | None:
+                     max_share: float = 0.3, max_drop: float = 0.25) -> CollapseWarning | None:
     """One line if the class fractions (10,) look like mode collapse, else None.
 
     Flags digits drawn less than min_share of the time, a digit drawn more than max_share of the
@@ -194,19 +207,26 @@ def collapse_warning(histogram, best_entropy: float | None = None, min_share: fl
     shares = np.asarray(histogram, np.float64)
     missing = [str(d) for d in np.flatnonzero(shares < min_share)]
     if missing:
-        return (f"Mode collapse? Digit{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
-                f"{'are' if len(missing) > 1 else 'is'} almost never drawn (under {min_share:.0%} of samples).")
+        digits, share = ", ".join(missing), f"{min_share:.0%}"
+        return CollapseWarning(
+            f"Mode collapse? Digit{'s' if len(missing) > 1 else ''} {digits} "
+            f"{'are' if len(missing) > 1 else 'is'} almost never drawn (under {share} of samples).",
+            "missing", digits=digits, share=share)
     top = int(shares.argmax())
     if shares[top] > max_share:
-        return f"Mode collapse? Digit {top} is {shares[top]:.0%} of samples; a fair share is 10%."
+        share = f"{shares[top]:.0%}"
+        return CollapseWarning(f"Mode collapse? Digit {top} is {share} of samples; a fair share is 10%.",
+                               "dominant", digit=str(top), share=share)
     entropy = histogram_entropy(shares)
     if best_entropy is not None and best_entropy - entropy > max_drop:
-        return (f"Mode collapse? The class histogram's entropy fell from {best_entropy:.2f} to "
-                f"{entropy:.2f} nats: the generator draws fewer kinds of digit than it did.")
+        before, after = f"{best_entropy:.2f}", f"{entropy:.2f}"
+        return CollapseWarning(f"Mode collapse? The class histogram's entropy fell from {before} to "
+                               f"{after} nats: the generator draws fewer kinds of digit than it did.",
+                               "entropy", before=before, after=after)
     return None
 
 
-def latest_warning(rows: list[dict]) -> str | None:
+def latest_warning(rows: list[dict]) -> CollapseWarning | None:
     """collapse_warning() for the last quality.csv row, against the best entropy of earlier rows."""
     if not rows:
         return None

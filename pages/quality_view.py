@@ -1,7 +1,6 @@
 """The digit classifier's verdict as the pages show it: a run's quality per epoch (Live training)
 and each drawn digit's predicted class and confidence (Sample). No TensorFlow imported here."""
 
-import re
 from pathlib import Path
 
 import numpy as np
@@ -13,14 +12,6 @@ from pages import i18n
 from pages.i18n import t
 
 UNSURE_STYLE = "background-color: rgba(255, 170, 0, 0.3)"  # amber: readable on light and dark themes
-# gan.quality.collapse_warning's three English sentences, so other languages can reword them.
-WARNINGS = {
-    "missing": re.compile(r"Mode collapse\? Digits? (?P<digits>[\d, ]+) (?:is|are) almost never drawn "
-                          r"\(under (?P<share>\d+%) of samples\)\."),
-    "dominant": re.compile(r"Mode collapse\? Digit (?P<digit>\d) is (?P<share>\d+%) of samples"),
-    "entropy": re.compile(r"Mode collapse\? The class histogram's entropy fell from (?P<before>[\d.]+) to "
-                          r"(?P<after>[\d.]+) nats"),
-}
 
 
 def real_floor() -> dict | None:
@@ -31,14 +22,11 @@ def real_floor() -> dict | None:
         return None
 
 
-def warning_text(warning: str) -> str:
-    """A collapse warning in the session's language; English, and any wording WARNINGS does not know, as written."""
+def warning_text(warning: quality.CollapseWarning) -> str:
+    """A collapse warning in the session's language."""
     if i18n.language() == i18n.DEFAULT:
-        return warning
-    for kind, pattern in WARNINGS.items():
-        if found := pattern.match(warning):
-            return t(f"quality.warning.{kind}", **found.groupdict())
-    return warning
+        return str(warning)
+    return t(f"quality.warning.{warning.kind}", **warning.params)
 
 
 def relabel(fig, title: str, x_title: str, y_title: str, guide: str):

@@ -23,7 +23,6 @@ NUMBER_STEPS = {"g_lr": (1e-5, "%.1e"), "d_lr": (1e-5, "%.1e"), "beta1": (0.05, 
                 "label_smoothing": (0.05, "%.2f"), "ema_decay": (0.001, "%.4f")}  # field: (step, format)
 NOTICES = {"started": st.success, "resumed": st.success, "attached": st.info, "finished": st.info,
            "refused": st.warning, "error": st.error}
-DEMO_CAPS = {"epochs": "max_epochs", "n_images": "max_images"}  # the fields limits.check caps
 RECENT = 10
 REFRESH_SECONDS = 2
 
@@ -50,16 +49,10 @@ def field_widget(field: str) -> None:
                         persist_state="session")
 
 
-def error_text(error: config.ConfigError, cfg: config.RunConfig | None = None) -> str:
-    """A refused setting as the form reports it: its label, its name, and what is allowed. With cfg,
-    the error is limits.check's: the value is over this server's cap."""
-    if cfg is not None:
-        value = getattr(cfg, error.field)
-        problem = t("config.error.demo_cap", cap=getattr(common.server_limits(), DEMO_CAPS[error.field]), value=value)
-    elif error.kind:
-        problem = t(f"config.error.{error.kind}", **error.params)
-    else:
-        problem = str(error).removeprefix(f"{error.field}: ")
+def error_text(error: config.ConfigError) -> str:
+    """A refused setting as the form reports it: its label, its name, and what is allowed."""
+    problem = (t(f"config.error.{error.kind}", **error.params) if error.kind
+               else str(error).removeprefix(f"{error.field}: "))
     label = t(f"train.field.{error.field}.label") if error.field in config.FIELD_TYPES else error.field
     return t("config.error.message", label=label, field=error.field, problem=problem)
 
@@ -84,13 +77,9 @@ def submit_form() -> None:
     values = {field: st.session_state[f"train_{field}"] for field in config.FIELD_TYPES}
     try:
         cfg = config.RunConfig.from_dict(values)
-    except config.ConfigError as error:
-        st.session_state.train_notice = ("error", functools.partial(error_text, error), None)
-        return
-    try:
         limits.check(cfg, common.server_limits())
     except config.ConfigError as error:
-        st.session_state.train_notice = ("error", functools.partial(error_text, error, cfg), None)
+        st.session_state.train_notice = ("error", functools.partial(error_text, error), None)
     else:
         submit(cfg)
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from gan import cli, config, data, launcher, limits, runs
+from gan import archive, cli, config, data, launcher, limits, runs
 from pages import common
 from pages.i18n import names, t
 
@@ -162,3 +162,28 @@ show_notice()
 st.header(t("train.runs"))
 active = bool(launcher.active_runs(common.runs_root()))
 st.fragment(run_every=REFRESH_SECONDS if active else None)(show_runs)(active)
+
+
+@st.fragment
+def show_sharing() -> None:
+    """Download a run as a zip; upload one (checked by gan.archive before anything is installed)."""
+    left, right = st.columns(2)
+    with left:
+        if (run_dir := common.pick_run("share_run", t("train.share.pick"))) is not None:
+            st.download_button(t("train.share.export"), lambda: archive.export_run(run_dir), f"run-{run_dir.name}.zip",
+                               "application/zip", key="share_export", on_click="ignore", icon="📦")
+    with right:
+        upload = st.file_uploader(t("train.share.import"), type="zip", key="share_import",
+                                  help=t("train.share.import_help"))
+        if upload is not None:
+            try:
+                done = archive.import_run(upload, common.runs_root())
+            except archive.ArchiveError as error:
+                st.error(t("train.share.refused", error=str(error)))
+            else:
+                st.success(t("train.share.existed" if done.existed else "train.share.imported", id=done.run_id))
+
+
+st.header(t("train.share.title"))
+st.caption(t("train.share.intro"))
+show_sharing()

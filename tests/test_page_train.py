@@ -156,3 +156,31 @@ def test_demo_mode_hides_server_settings_and_caps_the_form(runs_root, monkeypatc
     assert not at.exception
     assert any("Epochs" in e.value and "at most 3" in e.value for e in at.error)
     assert runs.list_runs(runs_root) == []
+
+
+def test_a_run_goes_out_as_a_zip_and_comes_back_in(runs_root, finished_run, tmp_path):
+    import io
+    import shutil
+    import zipfile
+
+    shutil.copytree(finished_run, runs_root / finished_run.name)
+    at = open_train()
+    export = at.download_button(key="share_export")
+    assert export.label.startswith("Download run")
+    from gan import archive
+
+    blob = archive.export_run(runs_root / finished_run.name)
+    other = tmp_path / "other"
+    other.mkdir()
+    at.sidebar.text_input(key="runs_root").set_value(str(other)).run()
+    at.file_uploader(key="share_import").upload("run.zip", blob, "application/zip").run()
+    assert not at.exception
+    assert [s.value for s in at.success] == [f"Imported run {finished_run.name}: it is now in the run lists."]
+    assert runs.read_config(other / finished_run.name) == runs.read_config(finished_run)
+
+    doctored = io.BytesIO()
+    with zipfile.ZipFile(doctored, "w") as zf:
+        zf.writestr("../evil.py", "print('hi')")
+    at.file_uploader(key="share_import").clear().upload("evil.zip", doctored.getvalue(), "application/zip").run()
+    assert not at.exception
+    assert len(at.error) == 1 and at.error[0].value.startswith("This archive was refused:")

@@ -93,9 +93,10 @@ CHOICES: dict[str, tuple[str, ...]] = {
 }
 
 PRESETS: dict[str, dict[str, Any]] = {
-    # A DCGAN sized for a laptop CPU: small convolutions, Adam(2e-4, 0.5), batch 64.
-    "quick": {"architecture": "dcgan_small", "latent_dim": 64, "g_lr": 2e-4, "d_lr": 2e-4,
-              "beta1": 0.5, "batch_size": 64, "epochs": 10},
+    # A DCGAN sized for a laptop CPU, tuned by measurement (bench/time_to_quality.py): Adam(1e-3,
+    # 0.5) for both networks, batch 64, and samples from an EMA (0.999) of G's weights.
+    "quick": {"architecture": "dcgan_small", "latent_dim": 64, "g_lr": 1e-3, "d_lr": 1e-3,
+              "beta1": 0.5, "batch_size": 64, "epochs": 15, "ema_decay": 0.999},
     # The TensorFlow DCGAN tutorial's model and optimiser: Adam(1e-4) for both, batch 256.
     "tutorial": {"architecture": "dcgan_tutorial", "latent_dim": 100, "g_lr": 1e-4,
                  "d_lr": 1e-4, "beta1": 0.9, "batch_size": 256, "epochs": 50},

@@ -40,10 +40,12 @@ def build_generator(architecture: str, latent_dim: int, conditional: bool = Fals
         h = layers.BatchNormalization()(h)
         h = layers.ReLU()(h)
         h = layers.Reshape((7, 7, 128))(h)
-        h = layers.Conv2DTranspose(64, 4, strides=2, padding="same", use_bias=False)(h)
-        h = layers.BatchNormalization()(h)
-        h = layers.ReLU()(h)
-        images = layers.Conv2DTranspose(1, 4, strides=2, padding="same", activation="tanh")(h)
+        for filters in (64, 32):  # 7 -> 14 -> 28
+            h = layers.Conv2DTranspose(filters, 4, strides=2, padding="same", use_bias=False)(h)
+            h = layers.BatchNormalization()(h)
+            h = layers.ReLU()(h)
+        # A last 3x3 convolution at full resolution smooths the transposed convolutions' checkerboard.
+        images = layers.Conv2D(1, 3, padding="same", activation="tanh")(h)
     elif architecture == "dcgan_tutorial":
         h = layers.Dense(7 * 7 * 256, use_bias=False)(h)
         h = layers.BatchNormalization()(h)
@@ -72,10 +74,10 @@ def build_discriminator(architecture: str, conditional: bool = False) -> keras.M
     """images (batch, 28, 28, 1) in [-1, 1] [+ label int (batch,)] -> logits (batch, 1)."""
     images = keras.Input(IMAGE_SHAPE, name="images")
     if architecture == "dcgan_small":
-        h = layers.Conv2D(64, 4, strides=2, padding="same")(images)
-        h = layers.LeakyReLU(0.2)(h)
-        h = layers.Conv2D(128, 4, strides=2, padding="same")(h)
-        h = layers.LeakyReLU(0.2)(h)
+        h = images
+        for filters, kernel in ((32, 4), (64, 4), (128, 3)):  # 28 -> 14 -> 7 -> 4
+            h = layers.Conv2D(filters, kernel, strides=2, padding="same")(h)
+            h = layers.LeakyReLU(0.2)(h)
         features = layers.Flatten()(h)
     elif architecture == "dcgan_tutorial":
         h = layers.Conv2D(64, 5, strides=2, padding="same")(images)

@@ -24,21 +24,22 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True)
 class RunConfig:
-    """Every hyperparameter of a run. Two equal configs are the same run."""
+    """Every hyperparameter of a run. Two equal configs are the same run. The defaults are the
+    quick preset's."""
 
     dataset: str = "mnist"
     n_images: int = 10000
     architecture: str = "dcgan_small"
     loss: str = "nonsat"
     latent_dim: int = 64
-    g_lr: float = 2e-4
-    d_lr: float = 2e-4
+    g_lr: float = 1e-3
+    d_lr: float = 1e-3
     beta1: float = 0.5
     batch_size: int = 64
-    epochs: int = 10
+    epochs: int = 15
     d_steps: int = 1
     label_smoothing: float = 0.0
-    ema_decay: float = 0.0
+    ema_decay: float = 0.999
     conditional: bool = False
     seed: int = 0
 

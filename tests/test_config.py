@@ -71,3 +71,7 @@ def test_batch_must_fit_in_the_data():
 def test_unknown_preset():
     with pytest.raises(ConfigError, match="preset"):
         config.preset("fast")
+
+
+def test_defaults_are_the_quick_preset():
+    assert RunConfig() == config.preset("quick")

@@ -122,8 +122,9 @@ EXPERIMENTS: dict[str, Experiment] = {
         title="Watch mode collapse on the 3×3 grid",
         settings={"target": "grid", "loss": "nonsat", "g_lr": 5e-4, "d_lr": 1e-2, "d_steps": 5, "seed": 0},
         iterations=3000,
-        look_for="Within a few hundred iterations every fake sits on one of the nine blobs and stays there: "
-                 "D learns so much faster than G that G herds all its fakes to the one place D trusts.",
+        look_for="Every fake stays on one of the nine blobs, the centre one where G's first cloud starts: 1 of 9 "
+                 "modes. D marks that spot fake almost at once, but G's steps are too small to carry its cloud away. "
+                 "The loss is the non-saturating one: minimax does not collapse here, it stalls (see strong_d).",
     ),
     # 76–80% of the fakes score below 0.05 throughout (defaults: none); after 1000 iterations 0–3
     # of 8 modes are covered (mean 1.2; defaults 7.1). With nonsat instead the rejected share falls

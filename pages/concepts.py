@@ -1,10 +1,11 @@
-"""Concepts: where GANs come from, what a GAN is, the game it plays and its mathematics, one training
-iteration, uses and open problems, and what the source article's code gets wrong. Text only, no
-TensorFlow: this page opens at once. Its words are in pages/locales/; the equations are below."""
+"""Concepts: where GANs come from, what a GAN is, the game it plays (and a toy GAN playing it,
+pages/toy_view.py) and its mathematics, one training iteration, uses and open problems, and what the
+source article's code gets wrong. No TensorFlow: this page opens at once. Its words are in
+pages/locales/; the equations are below."""
 
 import streamlit as st
 
-from pages import common
+from pages import common, toy_view
 from pages.i18n import names, t
 
 common.use_the_router()
@@ -80,8 +81,7 @@ st.subheader(t("concepts.flow.title"))
 st.graphviz_chart(diagram(), width="stretch")
 st.caption(t("concepts.flow.caption"))
 
-# The interactive toy GAN (gan/toy.py: a 2-D GAN to step or play, with real vs generated points,
-# D's decision surface and both losses) goes here, between the players and the training loop.
+toy_view.show()  # the game made visible, before the loop and the mathematics that explain it
 
 st.header(t("concepts.loop.title"))
 st.markdown("\n".join(f"{i}. {t(f'concepts.loop.steps.{step}')}"

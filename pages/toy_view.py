@@ -1,0 +1,334 @@
+"""The Concepts page's toy GAN (gan/toy.py) made interactive, in the spirit of GAN Lab: the data to
+learn, the knobs, Step / Play controls, the plane with D's verdicts, real and generated points and
+G's push, both losses, and one-click guided experiments. NumPy only, no TensorFlow: the page opens at once.
+
+The live charts are ECharts, not Plotly: Streamlit 1.67 gives a Plotly chart a new identity whenever
+its figure changes, so the browser rebuilds it from scratch on every refresh (on the 2-core test
+machine the plane was blank in about one screenshot in three while playing), whereas a keyed ECharts
+chart is updated in place."""
+
+import math
+
+import numpy as np
+import streamlit as st
+
+from gan import toy
+from gan.config import ConfigError
+from pages.i18n import t
+
+SOURCES = (*toy.TARGETS, "upload", "sketch")
+KNOBS = ("loss", "g_lr", "d_lr", "d_steps", "hidden", "layers", "noise_dim", "seed")  # session keys toy_<knob>
+LEARNING_RATES = (1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3, 1e-2, 2e-2, 5e-2)
+HIDDEN_UNITS = (4, 8, 16, 32, 64)
+SPEEDS = (1, 2, 5, 10, 20)  # iterations per refresh while playing
+REFRESH_SECONDS = 0.1
+N_DATA, N_REAL_SHOWN, N_FAKE, N_ARROWS = 2000, 500, 300, 64
+RESOLUTION, PLANE_PX = 60, 420  # heatmap cells per side; the plane's side in pixels
+# An arrow's length is ARROW_MAX·|g| / (|g| + ARROW_HALF): G's push spans 0.005 to 20 over a run, so a
+# linear scale would hide either the vanishing pushes or everything else. Shorter than MIN_ARROW: none.
+ARROW_MAX, ARROW_HALF, MIN_ARROW = 0.4, 0.5, 0.02
+REAL, FAKE, ARROW, BORDER = "#1b7837", "#762a83", "#111827", "#d1d5db"
+D_COLOUR, G_COLOUR = "#b91c1c", "#1d4ed8"  # D red, G blue, as in the data-flow diagram
+VERDICTS = ["#c2a5cf", "#f7f7f7", "#a6dba0"]  # D(x) = 0 purple "fake", 0.5 white, 1 green "real"
+GUESSING = {"nonsat": ("log 4 ≈ 1.39", math.log(4)), "minimax": ("log 4 ≈ 1.39", math.log(4)),
+            "lsgan": ("0.25", 0.25)}  # D's loss when it says 0.5 everywhere
+LOSS_CHART_POINTS = 400
+SKETCH_STEP, SKETCH_BLOB = 0.1, 25  # spacing of the sketch pad's clickable spots; points dropped per click
+SKETCH_TICKS = np.round(np.arange(-1.9, 1.9 + 1e-9, SKETCH_STEP), 2)
+SKETCH_AXIS = {"range": toy.EXTENT, "zeroline": False, "showticklabels": False, "fixedrange": True, "showgrid": True,
+               "dtick": 0.5, "gridcolor": "#e5e7eb"}
+
+
+def labels(prefix: str, options: tuple[str, ...]) -> dict[str, str]:
+    """Option labels looked up now, in the session's language: Streamlit may format options later,
+    outside this script run, where the session's language is unknown."""
+    return {option: t(f"{prefix}.{option}") for option in options}
+
+
+def defaults() -> None:
+    st.session_state.setdefault("toy_source", "ring")
+    for knob, value in toy.Settings().to_dict().items():
+        if knob in KNOBS:
+            st.session_state.setdefault(f"toy_{knob}", value)
+    st.session_state.setdefault("toy_speed", 10)
+    st.session_state.setdefault("toy_playing", False)
+    st.session_state.setdefault("toy_sketch", [])
+
+
+def chosen_settings() -> toy.Settings:
+    source = st.session_state.toy_source
+    return toy.Settings(target=source if source in toy.TARGETS else "custom",
+                        **{knob: st.session_state[f"toy_{knob}"] for knob in KNOBS})
+
+
+def synced_state(settings: toy.Settings) -> toy.State:
+    """The session's toy run, switched to settings: retuned in place when its networks keep their
+    shape, rebuilt from iteration 0 otherwise."""
+    state = st.session_state.get("toy_state")
+    if state is None:
+        state = st.session_state.toy_state = toy.init(settings)
+    elif state.settings != settings:
+        try:
+            toy.retune(state, settings)
+        except ConfigError:
+            state = st.session_state.toy_state = toy.init(settings)
+            st.toast(t("concepts.toy.reshaped"), icon=":material/restart_alt:")
+    return state
+
+
+def load_experiment(name: str) -> None:
+    """Button callback, before the widgets exist: set them to the experiment, restart and play."""
+    experiment = toy.EXPERIMENTS[name]
+    settings = toy.Settings.from_dict(experiment.settings)
+    st.session_state.toy_source = settings.target
+    for knob in KNOBS:
+        st.session_state[f"toy_{knob}"] = getattr(settings, knob)
+    st.session_state.update(toy_state=toy.init(settings), toy_playing=True, toy_stop_at=experiment.iterations,
+                            toy_experiment=name)
+
+
+def knobs() -> None:
+    with st.expander(t("concepts.toy.knobs"), expanded=True, icon=":material/tune:"):
+        row = st.columns(4)
+        row[0].selectbox(t("concepts.toy.loss"), toy.LOSSES, key="toy_loss",
+                         format_func=labels("concepts.toy.losses", toy.LOSSES).get)
+        row[1].select_slider(t("concepts.toy.g_lr"), LEARNING_RATES, key="toy_g_lr", format_func="{:g}".format)
+        row[2].select_slider(t("concepts.toy.d_lr"), LEARNING_RATES, key="toy_d_lr", format_func="{:g}".format)
+        row[3].slider(t("concepts.toy.d_steps"), 1, 5, key="toy_d_steps")
+        row = st.columns(4)
+        row[0].select_slider(t("concepts.toy.hidden"), HIDDEN_UNITS, key="toy_hidden")
+        row[1].slider(t("concepts.toy.layers"), 1, 3, key="toy_layers")
+        row[2].segmented_control(t("concepts.toy.noise_dim"), (1, 2), key="toy_noise_dim", required=True)
+        row[3].number_input(t("concepts.toy.seed"), 0, 9999, key="toy_seed")
+        speed, note = st.columns([1, 3], vertical_alignment="bottom")
+        speed.select_slider(t("concepts.toy.speed"), SPEEDS, key="toy_speed")
+        note.caption(t("concepts.toy.knobs_note"))
+
+
+def uploaded_points() -> np.ndarray | None:
+    file = st.file_uploader(t("concepts.toy.upload"), type=["csv", "txt"], key="toy_csv",
+                            help=t("concepts.toy.upload_help"))
+    if file is None:
+        st.info(t("concepts.toy.need_upload"))
+        return None
+    try:
+        return toy.points_from_csv(file.getvalue())
+    except ValueError as error:
+        st.error(t("concepts.toy.csv_error", error=error))
+        return None
+
+
+def add_blob() -> None:
+    """Sketch pad callback: the clicked spot gets a small Gaussian blob of points, like the ring's."""
+    points = st.session_state.toy_sketch_pad.selection.points
+    for spot in (p for p in points if p.get("curve_number", 0) == 0):
+        rng = np.random.default_rng(len(st.session_state.toy_sketch))
+        blob = [spot["x"], spot["y"]] + toy.MODE_STD * rng.standard_normal((SKETCH_BLOB, 2))
+        st.session_state.toy_sketch.append(np.clip(blob, *toy.EXTENT))
+
+
+def keep_strokes(n: int) -> None:
+    """Undo and Clear: keep the first n blobs (a count, not "one fewer", so a repeated click is harmless)."""
+    del st.session_state.toy_sketch[n:]
+
+
+def sketch_figure(strokes: list[np.ndarray]) -> dict:
+    """A Plotly figure, for its click selections (it changes only when the user draws). Invisible
+    candidate points catch the clicks; hoverinfo "none" keeps their events."""
+    xs, ys = np.meshgrid(SKETCH_TICKS, SKETCH_TICKS)
+    drawn = np.concatenate(strokes) if strokes else np.zeros((0, 2))
+    return {"data": [
+        {"type": "scatter", "x": xs.ravel(), "y": ys.ravel(), "mode": "markers", "hoverinfo": "none",
+         "marker": {"size": 12, "color": "rgba(0,0,0,0)"}, "showlegend": False},
+        {"type": "scatter", "x": drawn[:, 0], "y": drawn[:, 1], "mode": "markers", "hoverinfo": "skip",
+         "marker": {"size": 5, "color": REAL}, "showlegend": False},
+    ], "layout": {"height": PLANE_PX, "margin": {"l": 2, "r": 2, "t": 2, "b": 2}, "plot_bgcolor": "white",
+                  "xaxis": {**SKETCH_AXIS, "constrain": "domain"}, "yaxis": {**SKETCH_AXIS, "scaleanchor": "x"},
+                  "shapes": [{"type": "rect", "x0": toy.EXTENT[0], "x1": toy.EXTENT[1], "y0": toy.EXTENT[0],
+                              "y1": toy.EXTENT[1], "line": {"color": BORDER}}]}}
+
+
+def sketched_points() -> np.ndarray | None:
+    strokes = st.session_state.toy_sketch
+    pad, side = st.columns([3, 2])
+    pad.plotly_chart(sketch_figure(strokes), key="toy_sketch_pad", on_select=add_blob, selection_mode="points",
+                     config={"displayModeBar": False})
+    side.markdown(t("concepts.toy.sketch_help"))
+    buttons = side.container(horizontal=True)
+    buttons.button(t("concepts.toy.undo"), key="toy_sketch_undo", icon=":material/undo:", disabled=not strokes,
+                   on_click=keep_strokes, args=(len(strokes) - 1,))
+    buttons.button(t("concepts.toy.clear"), key="toy_sketch_clear", icon=":material/delete:", disabled=not strokes,
+                   on_click=keep_strokes, args=(0,))
+    if not strokes:
+        side.info(t("concepts.toy.sketch_empty"))
+        return None
+    try:
+        return toy.points_from_sketch(np.concatenate(strokes))
+    except ValueError as error:
+        side.warning(t("concepts.toy.sketch_error", error=error))
+        return None
+
+
+def real_points(source: str) -> np.ndarray | None:
+    """The points to learn (n, 2), or None (with a message shown) while the user has given none."""
+    if source == "upload":
+        return uploaded_points()
+    if source == "sketch":
+        return sketched_points()
+    return toy.sample_target(source, N_DATA, np.random.default_rng(0))
+
+
+def plane_spec(state: toy.State, data: np.ndarray, fakes: np.ndarray) -> dict:
+    """D's verdicts as a heatmap behind the real points, the fakes and G's push on N_ARROWS of them,
+    in one square: category axes place the heatmap's cells, value axes (±2) place the points."""
+    ticks, _, scores = toy.discriminator_grid(state, resolution=RESOLUTION)
+    cells = np.arange(len(ticks))
+    heat = np.stack([np.tile(cells, len(cells)), np.repeat(cells, len(cells)), scores.ravel().round(3)], axis=1)
+    tails = fakes[:N_ARROWS]
+    push = toy.generator_gradients(state, tails)
+    size = np.linalg.norm(push, axis=1, keepdims=True)
+    length = ARROW_MAX * size / (size + ARROW_HALF)
+    tips = tails + push / np.maximum(size, 1e-12) * length
+    shown = length[:, 0] > MIN_ARROW  # a head on a zero-length arrow would point anywhere
+    arrows = [{"coords": [tail, tip]} for tail, tip in zip(tails[shown].round(3).tolist(),
+                                                           tips[shown].round(3).tolist(), strict=True)]
+    on_points = {"xAxisIndex": 1, "yAxisIndex": 1, "silent": True, "clip": True}
+    axes = [{"type": "category", "data": cells.tolist(), "show": False},
+            {"type": "value", "min": toy.EXTENT[0], "max": toy.EXTENT[1], "show": False}]
+    return {
+        "animation": False,
+        "grid": {"left": "center", "top": "middle", "width": PLANE_PX, "height": PLANE_PX,
+                 "show": True, "borderColor": BORDER},
+        "xAxis": axes, "yAxis": axes,
+        "visualMap": {"show": False, "min": 0, "max": 1, "seriesIndex": 0, "inRange": {"color": VERDICTS}},
+        "series": [
+            {"type": "heatmap", "data": heat.tolist(), "silent": True, "progressive": 0},
+            {"type": "scatter", **on_points, "data": data[:N_REAL_SHOWN].round(3).tolist(), "symbolSize": 4,
+             "itemStyle": {"color": REAL, "opacity": 0.7}},
+            {"type": "scatter", **on_points, "data": fakes.round(3).tolist(), "symbolSize": 5,
+             "itemStyle": {"color": FAKE, "borderColor": "white", "borderWidth": 0.5}},
+            {"type": "lines", "coordinateSystem": "cartesian2d", **on_points, "data": arrows,
+             "symbol": ["none", "arrow"], "symbolSize": 7, "lineStyle": {"color": ARROW, "width": 1.2, "opacity": 1}},
+        ],
+    }
+
+
+def loss_spec(state: toy.State) -> dict:
+    """Both losses against the iteration, with the dashed level of a D reduced to guessing."""
+    iterations, d_loss, g_loss = toy.losses(state)
+    keep = np.unique(np.linspace(0, len(iterations) - 1, LOSS_CHART_POINTS).astype(int)) if len(iterations) else []
+    label, level = GUESSING[state.settings.loss]
+    plotted = [0.0, level, *d_loss[keep], *g_loss[keep]]  # from 0: how far each loss is from it matters
+    name_d, name_g = t("concepts.toy.d_loss"), t("concepts.toy.g_loss")
+
+    def line(name: str, values: np.ndarray, colour: str) -> dict:
+        return {"type": "line", "name": name, "showSymbol": False, "color": colour, "lineStyle": {"width": 1.5},
+                "data": np.stack([iterations[keep], values[keep].round(4)], axis=1).tolist()}
+
+    guide = {"silent": True, "symbol": "none", "lineStyle": {"type": "dashed", "color": "gray"},
+             "label": {"formatter": t("concepts.toy.guessing", value=label), "position": "insideEndTop",
+                       "color": "gray", "backgroundColor": "rgba(255, 255, 255, 0.85)", "padding": 2},
+             "data": [{"yAxis": level}]}
+    return {
+        "animation": False,
+        "grid": {"left": 50, "right": 16, "top": 40, "bottom": 44},
+        "legend": {"top": 0, "data": [name_d, name_g]},
+        "tooltip": {"trigger": "axis"},
+        "xAxis": {"type": "value", "name": t("concepts.toy.iteration_axis"), "nameLocation": "middle",
+                  "nameGap": 26, "min": 0, "max": max(int(state.iteration), 1)},
+        "yAxis": {"type": "value", "name": t("concepts.toy.loss_axis"), "nameLocation": "middle", "nameGap": 36,
+                  "min": math.floor(min(plotted) * 10) / 10, "max": math.ceil(max(plotted) * 10) / 10 + 0.2},
+        "series": [{**line(name_d, d_loss, D_COLOUR), "markLine": guide}, line(name_g, g_loss, G_COLOUR)],
+    }
+
+
+def step(data: np.ndarray, what: str, iteration: int) -> None:
+    """Step button callback; `iteration` is the one shown when clicked, so a click counts once."""
+    if st.session_state.toy_state.iteration == iteration:
+        toy.step(st.session_state.toy_state, data, what)
+
+
+def reset() -> None:
+    st.session_state.update(toy_state=toy.init(st.session_state.toy_state.settings), toy_stop_at=None)
+
+
+def play(playing: bool) -> None:
+    st.session_state.toy_playing = playing
+
+
+def controls(data: np.ndarray) -> None:
+    """Play, the steps and Reset. They sit outside the fragment: a click reruns the page, which
+    recreates the fragment with its refresh timer on or off (fixed when a fragment is created).
+    Their callbacks say what the click meant (pause, step from iteration k), never "toggle": a click
+    that lands while the fragment refreshes must not undo itself if Streamlit delivers it twice."""
+    playing, iteration = st.session_state.toy_playing, st.session_state.toy_state.iteration
+    row = st.container(horizontal=True)
+    row.button(t("concepts.toy.pause" if playing else "concepts.toy.play"), key="toy_play", type="primary",
+               icon=":material/pause:" if playing else ":material/play_arrow:", on_click=play, args=(not playing,))
+    for what in ("both", "d", "g"):
+        row.button(t(f"concepts.toy.step_{what}"), key=f"toy_step_{what}", disabled=playing,
+                   help=t(f"concepts.toy.step_{what}_help"), on_click=step, args=(data, what, iteration))
+    row.button(t("concepts.toy.reset"), key="toy_reset", icon=":material/restart_alt:",
+               help=t("concepts.toy.reset_help"), on_click=reset)
+    name, state = st.session_state.get("toy_experiment"), st.session_state.toy_state
+    if name and state.settings == toy.Settings.from_dict(toy.EXPERIMENTS[name].settings):
+        st.info(t("concepts.toy.watching", title=t(f"concepts.toy.experiments.{name}.title"),
+                  look_for=t(f"concepts.toy.experiments.{name}.look_for")), icon=":material/visibility:")
+
+
+def advance(state: toy.State, data: np.ndarray) -> None:
+    """One refresh of play: a few iterations, and a stop at the end of a guided experiment."""
+    stop_at = st.session_state.get("toy_stop_at")
+    n = st.session_state.toy_speed if stop_at is None else min(st.session_state.toy_speed, stop_at - state.iteration)
+    toy.step(state, data, n=max(n, 0))
+    if stop_at is not None and state.iteration >= stop_at:
+        st.session_state.update(toy_playing=False, toy_stop_at=None)
+        st.rerun()  # the whole page, so the fragment is recreated without its refresh timer
+
+
+def live(data: np.ndarray) -> None:
+    """While playing, Streamlit reruns only this every REFRESH_SECONDS: train a little, redraw."""
+    state = st.session_state.toy_state
+    if st.session_state.toy_playing:
+        advance(state, data)
+    fakes = toy.generated(state, N_FAKE)
+    reached, centres = toy.modes_covered(fakes, state.settings.target), toy.mode_centres(state.settings.target)
+    plane, side = st.columns([3, 2])
+    plane.echarts_chart(plane_spec(state, data, fakes), key="toy_plane", height=PLANE_PX + 10, theme=None)
+    plane.caption(t("concepts.toy.explain"))
+    iteration, modes = side.columns(2)
+    iteration.metric(t("concepts.toy.iteration"), f"{state.iteration:,}")
+    modes.metric(t("concepts.toy.modes"), "—" if reached is None else
+                 t("concepts.toy.modes_value", reached=reached, total=len(centres)), help=t("concepts.toy.modes_help"))
+    side.echarts_chart(loss_spec(state), key="toy_losses", height=300)
+    side.caption(t("concepts.toy.losses_note"))
+
+
+def experiments() -> None:
+    st.subheader(t("concepts.toy.experiments_title"))
+    for column, (name, experiment) in zip(st.columns(len(toy.EXPERIMENTS)), toy.EXPERIMENTS.items(), strict=True):
+        settings = toy.Settings.from_dict(experiment.settings)
+        box = column.container(border=True, height="stretch")
+        box.markdown(f"**{t(f'concepts.toy.experiments.{name}.title')}**")
+        box.caption(t("concepts.toy.experiment_settings", target=t(f"concepts.toy.sources.{settings.target}"),
+                      loss=t(f"concepts.toy.losses.{settings.loss}"), g_lr=f"{settings.g_lr:g}",
+                      d_lr=f"{settings.d_lr:g}", d_steps=settings.d_steps, iterations=experiment.iterations))
+        box.markdown(t(f"concepts.toy.experiments.{name}.look_for"))
+        box.button(t("concepts.toy.run_experiment"), key=f"toy_experiment_{name}", icon=":material/play_circle:",
+                   on_click=load_experiment, args=(name,))
+
+
+def show() -> None:
+    """The whole toy GAN section."""
+    defaults()
+    st.header(t("concepts.toy.title"))
+    st.markdown(t("concepts.toy.intro"))
+    source = st.segmented_control(t("concepts.toy.source"), SOURCES, key="toy_source", required=True,
+                                  format_func=labels("concepts.toy.sources", SOURCES).get)
+    knobs()
+    synced_state(chosen_settings())
+    data = real_points(source)
+    if data is not None:
+        controls(data)
+        st.fragment(run_every=REFRESH_SECONDS if st.session_state.toy_playing else None)(live)(data)
+    experiments()

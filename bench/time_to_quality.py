@@ -7,7 +7,8 @@ Run from the repository root (CPU; about 2 × --seconds plus evaluation and a th
 It prints, in this order:
   1. quality at equal training time: FDD, classifier score, share of confident digits and the
      smallest / largest class share of 2,000 samples from each preset's sampler (EMA) generator,
-     every --every seconds of training (evaluation time excluded), with the real-digit floor;
+     every --every seconds of training (evaluation time excluded), with the real-digit floor, and
+     for the presets other than tutorial also at the --early checkpoints (5, 10, ... 25 s);
   2. the training time each preset needs to reach the tutorial preset's final FDD, and the ratio;
   3. images/s and seconds per epoch of each preset, and what one quality evaluation costs
      relative to an epoch;
@@ -27,8 +28,8 @@ import tensorflow as tf
 
 from gan import config, data, losses, models, quality, training
 
-THROUGHPUT_ROUNDS = 3
-THROUGHPUT_STEPS = 12  # tutorial steps (batch 256) per timed round
+THROUGHPUT_ROUNDS = 5
+THROUGHPUT_STEPS = 39  # tutorial steps (batch 256) per timed round: one epoch of 10,000 digits, one fit() call
 
 
 class Stopwatch:
@@ -76,10 +77,11 @@ class Curve:
 class Checkpoints(keras.callbacks.Callback):
     """Evaluates the sampler every `every` training seconds and stops fit() at `budget`."""
 
-    def __init__(self, curve: Curve, stopwatch: Stopwatch, budget: float, every: float):
+    def __init__(self, curve: Curve, stopwatch: Stopwatch, budget: float, every: float, early: list[float]):
         super().__init__()
         self.curve, self.stopwatch, self.budget = curve, stopwatch, budget
-        self.due = every
+        self.early = sorted(t for t in early if t < every)  # extra checkpoints, for the speed-up only
+        self.due = self.early.pop(0) if self.early else every
         self.every = every
 
     def on_train_batch_end(self, batch, logs=None):
@@ -93,13 +95,19 @@ class Checkpoints(keras.callbacks.Callback):
         self.curve.eval_seconds.append(time.perf_counter() - clock)
         self.curve.points.append((self.due, scores))
         self.stopwatch.resume()
-        self.due += self.every
+        if self.early:
+            self.due = self.early.pop(0)
+        elif self.due < self.every:
+            self.due = self.every
+        else:
+            self.due += self.every
         if self.due > self.budget + 1e-9:
             self.curve.train_seconds = elapsed
             self.model.stop_training = True
 
 
-def train_for(name: str, cfg: config.RunConfig, seconds: float, every: float, jit: bool) -> Curve:
+def train_for(name: str, cfg: config.RunConfig, seconds: float, every: float, jit: bool,
+              early: list[float] = ()) -> Curve:
     """Train cfg on the bundled digits for `seconds` of training time, scoring every `every` s.
 
     Compilation (tracing, XLA) counts as training time: a user waits for it too.
@@ -112,7 +120,7 @@ def train_for(name: str, cfg: config.RunConfig, seconds: float, every: float, ji
     gan.compile(jit_compile=jit)
     curve = Curve(name, cfg)
     stopwatch = Stopwatch()
-    checkpoints = Checkpoints(curve, stopwatch, seconds, every)
+    checkpoints = Checkpoints(curve, stopwatch, seconds, every, list(early))
     stopwatch.start()
     epoch = 0
     while not curve.train_seconds:
@@ -122,59 +130,62 @@ def train_for(name: str, cfg: config.RunConfig, seconds: float, every: float, ji
     return curve
 
 
-def plain_loop_images_per_s(cfg: config.RunConfig, steps: int, rounds: int) -> tuple[list, list]:
-    """(plain tf.function loop, engine GAN.fit) images/s of cfg, timed alternately for `rounds`.
-
-    The plain loop is the TensorFlow DCGAN tutorial's train_step: the same generator and
-    discriminator builders, the same losses from gan.losses and Adam settings, one D and one G
-    update per batch. Each side is warmed up (traced) before it is timed.
+def plain_loops_vs_engine(cfg: config.RunConfig, steps: int, rounds: int) -> dict[str, list[float]]:
+    """images/s of cfg (the tutorial preset: unconditional, d_steps 1, simultaneous) in two loops,
+    timed alternately `rounds` times: "plain tf.function loop", the TensorFlow DCGAN tutorial's
+    train_step (one pass of G and D, then both updates), and "engine GAN.fit", our engine, with its
+    metrics and the per-step bookkeeping fit() does. Both use the same builders from gan.models, losses
+    from gan.losses, Adam settings and batches, and are traced once before they are timed.
     """
     dataset = data.subset(data.load_bundled(), cfg.n_images, cfg.seed)
-    images_tensor = tf.constant(data.to_images(dataset.pixels))
-    labels_tensor = tf.constant(dataset.labels.astype(np.int32))
-    batches = list(training.epoch_dataset(dataset, cfg, 0, images_tensor, labels_tensor).take(steps))
-
-    generator = models.build_generator(cfg.architecture, cfg.latent_dim)
-    discriminator = models.build_discriminator(cfg.architecture)
+    batches = training.epoch_dataset(dataset, cfg, 0, tf.constant(data.to_images(dataset.pixels)),
+                                     tf.constant(dataset.labels.astype(np.int32))).take(steps)
+    reals, labels = (tf.stack(part) for part in zip(*batches, strict=True))
     d_loss_fn, g_loss_fn = losses.LOSSES[cfg.loss]
-    g_optimizer = keras.optimizers.Adam(cfg.g_lr, beta_1=cfg.beta1)
-    d_optimizer = keras.optimizers.Adam(cfg.d_lr, beta_1=cfg.beta1)
+
+    def build():
+        generator = models.build_generator(cfg.architecture, cfg.latent_dim)
+        discriminator = models.build_discriminator(cfg.architecture)
+        return (generator, discriminator, keras.optimizers.Adam(cfg.g_lr, beta_1=cfg.beta1),
+                keras.optimizers.Adam(cfg.d_lr, beta_1=cfg.beta1))
+
+    t_generator, t_discriminator, t_g_optimizer, t_d_optimizer = build()
 
     @tf.function
-    def plain_step(real):
-        z = tf.random.normal((cfg.batch_size, cfg.latent_dim))
+    def tutorial_step(real):
         with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
-            fake = generator(z, training=True)
-            real_logits = discriminator(real, training=True)
-            fake_logits = discriminator(fake, training=True)
+            fake = t_generator(tf.random.normal((cfg.batch_size, cfg.latent_dim)), training=True)
+            fake_logits = t_discriminator(fake, training=True)
             g_loss = g_loss_fn(fake_logits)
-            d_loss = d_loss_fn(real_logits, fake_logits)
-        g_optimizer.apply(g_tape.gradient(g_loss, generator.trainable_variables), generator.trainable_variables)
-        d_optimizer.apply(d_tape.gradient(d_loss, discriminator.trainable_variables),
-                          discriminator.trainable_variables)
+            d_loss = d_loss_fn(t_discriminator(real, training=True), fake_logits)
+        t_g_optimizer.apply(g_tape.gradient(g_loss, t_generator.trainable_variables),
+                            t_generator.trainable_variables)
+        t_d_optimizer.apply(d_tape.gradient(d_loss, t_discriminator.trainable_variables),
+                            t_discriminator.trainable_variables)
 
     gan = training.GAN(cfg)
     gan.compile()
-    engine_data = tf.data.Dataset.from_tensor_slices(
-        (tf.stack([b[0] for b in batches]), tf.stack([b[1] for b in batches])))
+    engine_batches = tf.data.Dataset.from_tensor_slices((reals, labels))
 
-    def run_plain():
-        for real, _ in batches:
-            plain_step(real)
-        generator.weights[0].numpy()  # wait for the last step
+    def plain(step, variable):
+        def run():
+            for real in reals:
+                step(real)
+            variable.numpy()  # waits for the last step
+        return run
 
-    def run_engine():
-        gan.fit(engine_data, epochs=1, verbose=0, shuffle=False)
-
-    run_plain()
-    run_engine()
-    plain, engine = [], []
-    for _ in range(rounds):
-        for runner, rates in ((run_plain, plain), (run_engine, engine)):
+    loops = {
+        "plain tf.function loop": plain(tutorial_step, t_generator.weights[0]),
+        "engine GAN.fit": lambda: gan.fit(engine_batches, epochs=1, verbose=0, shuffle=False),
+    }
+    rates = {name: [] for name in loops}
+    for round_ in range(rounds + 1):
+        for name, run in loops.items():
             clock = time.perf_counter()
-            runner()
-            rates.append(steps * cfg.batch_size / (time.perf_counter() - clock))
-    return plain, engine
+            run()
+            if round_:  # round 0 traces
+                rates[name].append(steps * cfg.batch_size / (time.perf_counter() - clock))
+    return rates
 
 
 def print_quality_table(curves: list[Curve], every: float) -> None:
@@ -186,11 +197,13 @@ def print_quality_table(curves: list[Curve], every: float) -> None:
         header += f" | {curve.name:^33}"
     print(header)
     print(f"{'':>7}" + f" | {'FDD':>7} {'score':>5} {'conf':>5} {'classes':>13}" * len(curves))
-    for i in range(max(len(c.points) for c in curves)):
-        line = f"{(i + 1) * every:>7.0f}"
+    times = sorted({seconds for curve in curves for seconds, _ in curve.points})
+    for seconds in times:
+        line = f"{seconds:>7.0f}"
         for curve in curves:
-            if i < len(curve.points):
-                _, s = curve.points[i]
+            at = dict(curve.points)
+            if seconds in at:
+                s = at[seconds]
                 classes = f"{min(s['histogram']):.1%}–{max(s['histogram']):.1%}"
                 line += f" | {s['fdd']:>7.2f} {s['score']:>5.2f} {s['confident']:>5.0%} {classes:>13}"
             else:
@@ -207,6 +220,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--every", type=float, default=30.0, help="evaluate every this many training s (30)")
     parser.add_argument("--conditional", action="store_true", help="also train quick with conditional=true")
     parser.add_argument("--jit", action="store_true", help="compile the train steps with XLA")
+    parser.add_argument("--early", default="5,10,15,20,25",
+                        help="extra checkpoints (training s, comma-separated) before the first --every for the "
+                             "presets other than tutorial, to time how soon they reach tutorial's final FDD")
     args = parser.parse_args(argv)
 
     contenders = [("tutorial", config.preset("tutorial")), ("quick", config.preset("quick"))]
@@ -218,13 +234,13 @@ def main(argv: list[str] | None = None) -> None:
     curves = []
     for name, cfg in contenders:
         print(f"  {name}: {cfg.to_dict()}", flush=True)
-        curves.append(train_for(name, cfg, args.seconds, args.every, args.jit))
+        early = [float(t) for t in args.early.split(",") if t] if name != "tutorial" else []
+        curves.append(train_for(name, cfg, args.seconds, args.every, args.jit, early))
     print()
     print_quality_table(curves, args.every)
 
     target = curves[0].points[-1][1]["fdd"]
-    print(f"\nTraining time to reach the tutorial preset's final FDD ({target:.2f}), "
-          f"at {args.every:.0f}-s resolution:")
+    print(f"\nTraining time to reach the tutorial preset's final FDD ({target:.2f}), at the checkpoints above:")
     tutorial_time = curves[0].time_to_fdd(target)
     for curve in curves[1:]:
         reached = curve.time_to_fdd(target)
@@ -244,13 +260,11 @@ def main(argv: list[str] | None = None) -> None:
               f"one quality evaluation {evaluation:.2f} s = {evaluation / epoch_s:.0%} of an epoch")
 
     tutorial = config.preset("tutorial")
-    plain, engine = plain_loop_images_per_s(tutorial, THROUGHPUT_STEPS, THROUGHPUT_ROUNDS)
-    print(f"\nTutorial preset, {THROUGHPUT_ROUNDS} alternating rounds of {THROUGHPUT_STEPS} steps "
-          f"(batch {tutorial.batch_size}), median images/s:")
-    print(f"  plain tf.function loop {statistics.median(plain):>7,.0f}   (rounds: "
-          f"{', '.join(f'{r:,.0f}' for r in plain)})")
-    print(f"  engine GAN.fit         {statistics.median(engine):>7,.0f}   (rounds: "
-          f"{', '.join(f'{r:,.0f}' for r in engine)})")
+    rates = plain_loops_vs_engine(tutorial, THROUGHPUT_STEPS, THROUGHPUT_ROUNDS)
+    print(f"\nTutorial preset's models and batch ({tutorial.batch_size}), {THROUGHPUT_ROUNDS} alternating rounds "
+          f"of {THROUGHPUT_STEPS} steps, median images/s (rounds):")
+    for name, values in rates.items():
+        print(f"  {name:<26} {statistics.median(values):>7,.0f}   ({', '.join(f'{v:,.0f}' for v in values)})")
 
 
 if __name__ == "__main__":

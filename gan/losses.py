@@ -56,6 +56,15 @@ def d_wasserstein(real_logits, fake_logits, label_smoothing=0.0):
     return ops.mean(fake_logits) - ops.mean(real_logits)
 
 
+def top_k(fake_logits, share: float):
+    """The round(share·n) (at least 1) highest of n fake logits, shape (k, 1): G learns only from the
+    fakes D rates most real (Sinha et al. 2020, "Top-k training of GANs"). share 1 returns all."""
+    if share >= 1.0:
+        return fake_logits
+    k = max(1, round(share * fake_logits.shape[0]))
+    return ops.expand_dims(ops.top_k(ops.reshape(fake_logits, (-1,)), k, sorted=False)[0], 1)
+
+
 # loss name -> (discriminator loss, generator loss)
 LOSSES = {
     "nonsat": (d_bce, g_nonsaturating),

@@ -87,35 +87,57 @@ class GAN(keras.Model):
         norms = tf.sqrt(tf.reduce_sum(tf.square(grads), axis=[1, 2, 3]) + 1e-12)
         return tf.reduce_mean(tf.square(norms - 1.0))
 
+    def _slice(self, real_all, labels_all, i):
+        """The i-th batch_size slice of the step's real images and labels (one per D step)."""
+        size = self.cfg.batch_size
+        return real_all[i * size:(i + 1) * size], labels_all[i * size:(i + 1) * size]
+
+    def _d_loss(self, real, real_labels, fake, fake_labels, fakes=False):
+        """D's logits on the real images and its loss (and its logits on the fakes if `fakes`)."""
+        real_logits = self.discriminator(self._d_inputs(real, real_labels), training=True)
+        fake_logits = self.discriminator(self._d_inputs(fake, fake_labels), training=True)
+        d_loss = self.d_loss_fn(real_logits, fake_logits, self.cfg.label_smoothing)
+        if self.cfg.loss == "wgan_gp":
+            # Fakes are paired with real labels here: the penalty is about D's slope.
+            d_loss += GP_WEIGHT * self._gradient_penalty(real, fake, real_labels)
+        return (real_logits, d_loss, fake_logits) if fakes else (real_logits, d_loss)
+
+    @staticmethod
+    def _apply(optimizer, grads, model):
+        optimizer.apply(grads, model.trainable_variables)
+
     def train_step(self, batch):
         real_all, labels_all = batch
         batch_size = self.cfg.batch_size
-        # 1. Train D d_steps times, each on its own slice of real images and fresh noise:
+        # 1. Train D d_steps times, each on its own slice of real images and its own fakes:
         #    push D(x) up on real digits and D(G(z)) down on fakes. G is not updated here.
-        for i in range(self.cfg.d_steps):
-            real = real_all[i * batch_size:(i + 1) * batch_size]
-            real_labels = labels_all[i * batch_size:(i + 1) * batch_size]
+        #    With `simultaneous` (the TensorFlow tutorial's step) D's last step is taken together
+        #    with G's below, from one pass of G and D.
+        for i in range(self.cfg.d_steps - self.cfg.simultaneous):
+            real, real_labels = self._slice(real_all, labels_all, i)
             noise, fake_labels = self._noise(batch_size)
             fake = self.generator(noise, training=True)
             with tf.GradientTape() as tape:
-                real_logits = self.discriminator(self._d_inputs(real, real_labels), training=True)
-                fake_logits = self.discriminator(self._d_inputs(fake, fake_labels), training=True)
-                d_loss = self.d_loss_fn(real_logits, fake_logits, self.cfg.label_smoothing)
-                if self.cfg.loss == "wgan_gp":
-                    # Fakes are paired with real labels here: the penalty is about D's slope.
-                    d_loss += GP_WEIGHT * self._gradient_penalty(real, fake, real_labels)
-            grads = tape.gradient(d_loss, self.discriminator.trainable_variables)
-            self.d_optimizer.apply(grads, self.discriminator.trainable_variables)
+                real_logits, d_loss = self._d_loss(real, real_labels, fake, fake_labels)
+            self._apply(self.d_optimizer, tape.gradient(d_loss, self.discriminator.trainable_variables),
+                        self.discriminator)
 
         # 2. Train G to make D call its fakes real. Gradients flow through D, but only G's
         #    weights are updated: this is the "freeze D" the combined-model recipe needs.
+        #    Simultaneous: both gradients come from the same fakes and the same, not yet updated, D.
         noise, fake_labels = self._noise(batch_size)
-        with tf.GradientTape() as tape:
+        with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
             fake = self.generator(noise, training=True)
-            fake_logits = self.discriminator(self._d_inputs(fake, fake_labels), training=True)
-            g_loss = self.g_loss_fn(fake_logits)
-        grads = tape.gradient(g_loss, self.generator.trainable_variables)
-        self.g_optimizer.apply(grads, self.generator.trainable_variables)
+            if self.cfg.simultaneous:
+                real, real_labels = self._slice(real_all, labels_all, self.cfg.d_steps - 1)
+                real_logits, d_loss, fake_logits = self._d_loss(real, real_labels, fake, fake_labels, fakes=True)
+            else:
+                fake_logits = self.discriminator(self._d_inputs(fake, fake_labels), training=True)
+            g_loss = self.g_loss_fn(losses.top_k(fake_logits, self.cfg.g_top_k))
+        if self.cfg.simultaneous:
+            self._apply(self.d_optimizer, d_tape.gradient(d_loss, self.discriminator.trainable_variables),
+                        self.discriminator)
+        self._apply(self.g_optimizer, g_tape.gradient(g_loss, self.generator.trainable_variables), self.generator)
 
         # 3. Move the EMA copy towards G; the warm-up keeps early samples from averaging noise.
         if self.generator_ema is not None:

@@ -17,10 +17,11 @@ GROUPS = {
     "data": ("dataset", "n_images", "seed"),
     "model": ("architecture", "conditional", "latent_dim", "loss"),
     "optimisation": ("batch_size", "epochs", "g_lr", "d_lr", "beta1"),
-    "advanced": ("d_steps", "label_smoothing", "ema_decay"),
+    "advanced": ("d_steps", "label_smoothing", "ema_decay", "g_top_k", "simultaneous"),
 }
 NUMBER_STEPS = {"g_lr": (1e-5, "%.1e"), "d_lr": (1e-5, "%.1e"), "beta1": (0.05, "%.2f"),
-                "label_smoothing": (0.05, "%.2f"), "ema_decay": (0.001, "%.4f")}  # field: (step, format)
+                "label_smoothing": (0.05, "%.2f"), "ema_decay": (0.001, "%.4f"),
+                "g_top_k": (0.05, "%.2f")}  # field: (step, format)
 NOTICES = {"started": st.success, "resumed": st.success, "attached": st.info, "finished": st.info,
            "refused": st.warning, "error": st.error}
 RECENT = 10
@@ -28,8 +29,14 @@ REFRESH_SECONDS = 2
 
 
 def fill_form() -> None:
-    """Put the chosen preset's values, and the defaults for fields it leaves out, into the form."""
-    for field, value in config.preset(st.session_state.train_preset).to_dict().items():
+    """Put the chosen preset's values, and the defaults for fields it leaves out, into the form;
+    on a shared demo, epochs and images start at most at its caps, so the defaults can be trained."""
+    caps = common.server_limits()
+    values = config.preset(st.session_state.train_preset).to_dict()
+    for field, cap in (("epochs", caps.max_epochs), ("n_images", caps.max_images)):
+        if cap is not None:
+            values[field] = min(values[field], cap)
+    for field, value in values.items():
         st.session_state[f"train_{field}"] = value
 
 
@@ -153,8 +160,9 @@ with st.form("train_form", enter_to_submit=False):
             for field in GROUPS[group]:
                 field_widget(field)
     with st.expander(t("train.groups.advanced")):
-        for column, field in zip(st.columns(3), GROUPS["advanced"], strict=True):
-            with column:
+        columns = st.columns(3)
+        for i, field in enumerate(GROUPS["advanced"]):
+            with columns[i % 3]:
                 field_widget(field)
     st.form_submit_button(t("train.submit"), type="primary", icon="🚀", key="train_submit", on_click=submit_form)
 show_notice()

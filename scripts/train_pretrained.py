@@ -37,8 +37,10 @@ def main() -> None:
         shutil.copy2(last_grid, OUT / "samples" / last_grid.name)
     final = runs.read_quality(OUT)[-1]
     floor = quality.real_floor()
+    shares = [final[f"class_{digit}"] for digit in range(10)]
     print(f"run {cfg.run_id}, {epoch} epochs: FDD {final['fdd']:.2f} (real floor {floor['fdd']:.2f}), "
-          f"score {final['score']:.2f}, confident {final['confident']:.1%}")
+          f"score {final['score']:.2f}, confident {final['confident']:.1%}, "
+          f"classes {min(shares):.1%}–{max(shares):.1%}")
     print(f"{sum(p.stat().st_size for p in OUT.rglob('*') if p.is_file()) / 1e6:.2f} MB in {OUT}")
 
 

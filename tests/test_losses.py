@@ -74,3 +74,18 @@ def test_every_configured_loss_has_a_pair():
     from gan.config import LOSSES
 
     assert set(losses.LOSSES) == set(LOSSES)
+
+
+def test_top_k_keeps_the_fakes_d_rates_most_real():
+    fake = logits(3.0, -1.0, 2.0, 0.5)
+    kept = np.asarray(losses.top_k(fake, 0.5))
+    assert kept.shape == (2, 1) and sorted(kept[:, 0]) == [2.0, 3.0]
+    assert np.asarray(losses.top_k(fake, 0.75)).shape == (3, 1)
+    assert np.asarray(losses.top_k(fake, 0.1)).shape == (1, 1)  # never empty
+    assert losses.top_k(fake, 1.0) is fake
+
+
+def test_top_k_changes_the_generator_loss_to_the_best_fakes_only():
+    fake = logits(-4.0, 1.0, 2.0, 3.0)
+    assert float(losses.g_wasserstein(losses.top_k(fake, 0.75))) == pytest.approx(-2.0)
+    assert float(losses.g_wasserstein(fake)) == pytest.approx(-0.5)

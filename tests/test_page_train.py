@@ -151,6 +151,7 @@ def test_demo_mode_hides_server_settings_and_caps_the_form(runs_root, monkeypatc
     at = open_train()
     assert not [w for w in at.sidebar.text_input if w.key == "runs_root"]
     assert any("Shared demo" in box.value for box in at.sidebar.info)
+    assert at.number_input(key="train_epochs").value == 3  # the preset's 30, lowered to the cap
     fill(at, **{**TINY, "epochs": 4})
     submit(at)
     assert not at.exception

@@ -64,10 +64,19 @@ def test_resume_continues_exactly_where_it_stopped(runs_root, tmp_path):
 
 @pytest.mark.parametrize("loss", ["nonsat", "minimax", "lsgan", "hinge", "wgan_gp"])
 def test_every_loss_trains_with_finite_numbers(runs_root, loss):
-    _, run_dir, state = train_tiny(runs_root, loss=loss, d_steps=2, label_smoothing=0.1)
+    _, run_dir, state = train_tiny(runs_root, loss=loss, d_steps=2, label_smoothing=0.1, g_top_k=0.5)
     assert state == "finished"
     row = runs.read_metrics(run_dir)[-1]
     assert row["step"] == 2 and np.isfinite([row["d_loss"], row["g_loss"]]).all()
+
+
+@pytest.mark.parametrize("d_steps", [1, 2])
+def test_simultaneous_updates_train_and_differ_from_alternating(runs_root, d_steps):
+    _, together, state = train_tiny(runs_root, simultaneous=True, d_steps=d_steps)
+    _, alternating, _ = train_tiny(runs_root, simultaneous=False, d_steps=d_steps)
+    assert state == "finished"
+    a, b = (runs.read_metrics(d)[-1] for d in (together, alternating))
+    assert a["step"] == b["step"] and np.isfinite([a["d_loss"], a["g_loss"]]).all() and a["g_loss"] != b["g_loss"]
 
 
 @pytest.mark.parametrize("architecture", ["dcgan_tutorial", "mlp"])

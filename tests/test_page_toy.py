@@ -45,7 +45,7 @@ def test_the_toy_renders_its_plane_losses_and_experiments():
     assert EN["concepts.toy.title"] in [h.value for h in at.header]
     plane, losses = (json.loads(chart.proto.spec) for chart in at.get("echarts_chart"))
     assert [series["type"] for series in plane["series"]] == ["heatmap", "scatter", "scatter", "lines"]
-    assert len(plane["series"][0]["data"]) == 60 * 60 and len(plane["series"][2]["data"]) == 300
+    assert len(plane["series"][0]["data"]) == 40 * 40 and len(plane["series"][2]["data"]) == 300
     assert losses["series"][0]["markLine"]["data"] == [{"yAxis": pytest.approx(np.log(4))}]
     assert iteration_shown(at) == "0"
     assert {m.label: m.value for m in at.metric}[EN["concepts.toy.modes"]] == "0 of 8"  # the ring's 8 blobs

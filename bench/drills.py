@@ -21,19 +21,18 @@ import random
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 os.environ["GAN_BUNDLED_DATA"] = "1"
 
+from bench import app_server  # noqa: E402
 from gan import runs, train  # noqa: E402
 
 DRILL_ARGS = ["--preset", "quick", "--epochs", "6", "--set", "n_images=1024", "--set", "batch_size=32",
@@ -97,12 +96,6 @@ def kill_drill(kills: int, root: Path) -> tuple[int, int]:
     return survived if final_ok else 0, tried
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _peak_rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
@@ -125,18 +118,7 @@ def _trainer_pids() -> set[int]:
 def load_drill(sessions: int, root: Path) -> None:
     from playwright.sync_api import sync_playwright
 
-    port = _free_port()
-    env = dict(os.environ, GAN_RUNS_DIR=str(root), GAN_MAX_CONCURRENT="1")
-    server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-                               "--server.port", str(port)], cwd=REPO, env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            urllib.request.urlopen(f"{url}/_stcore/health", timeout=1)
-            break
-        except OSError:
-            time.sleep(0.2)
+    server, url = app_server.start({"GAN_RUNS_DIR": str(root), "GAN_MAX_CONCURRENT": "1"})
     seen: set[int] = set()
     watching = threading.Event()
 
@@ -149,8 +131,7 @@ def load_drill(sessions: int, root: Path) -> None:
     watcher.start()
     started = time.perf_counter()
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"])
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=app_server.CHROMIUM_FLAGS)
         pages = [browser.new_context().new_page() for _ in range(sessions)]
         for page in pages:
             page.set_default_timeout(180_000)

@@ -12,18 +12,13 @@ figures; it asserts nothing.
 """
 
 import argparse
-import os
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
+from bench import app_server
+from pages.toy_view import SPEEDS
 
 # Records (time in ms, displayed iteration) each time the toy's Iteration figure changes.
 WATCH_ITERATION = """() => {
@@ -50,26 +45,6 @@ WATCH_ITERATION = """() => {
 }"""
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_server(port: int, runs_dir: str) -> subprocess.Popen:
-    server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-                               "--server.port", str(port)], cwd=REPO, env=dict(os.environ, GAN_RUNS_DIR=runs_dir),
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(300):
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=1)
-            return server
-        except OSError:
-            time.sleep(0.2)
-    server.terminate()
-    raise SystemExit("the Streamlit server did not start")
-
-
 def open_toy(page, url: str, speed: int) -> float:
     """Open Concepts, set the speed, and return seconds until the toy's Play button was usable."""
     clock = time.perf_counter()
@@ -79,7 +54,7 @@ def open_toy(page, url: str, speed: int) -> float:
     slider = page.get_by_label("Iterations per refresh while playing")
     if speed != 10:  # the default
         slider.focus()
-        for _ in range(abs([1, 2, 5, 10, 20].index(speed) - 3)):
+        for _ in range(abs(SPEEDS.index(speed) - SPEEDS.index(10))):
             slider.press("ArrowRight" if speed > 10 else "ArrowLeft")
         page.wait_for_timeout(1500)
     return opened
@@ -99,23 +74,23 @@ def main(argv: list[str] | None = None) -> None:
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=15.0, help="how long to watch Play (15)")
-    parser.add_argument("--speed", type=int, default=10, choices=(1, 2, 5, 10, 20), help="iterations per refresh")
+    parser.add_argument("--speed", type=int, default=10, choices=SPEEDS, help="iterations per refresh")
     parser.add_argument("--tabs", type=int, default=1, help="browser tabs playing at once (1)")
     parser.add_argument("--screenshot", type=Path, help="save a screenshot of each tab while playing here")
     args = parser.parse_args(argv)
 
-    port = free_port()
     with tempfile.TemporaryDirectory() as runs_dir:
-        server = start_server(port, runs_dir)
+        server, url = app_server.start({"GAN_RUNS_DIR": runs_dir})
         try:
             with sync_playwright() as playwright:
-                browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_FLAGS)
+                browser = playwright.chromium.launch(executable_path="/usr/bin/chromium",
+                                                     args=app_server.CHROMIUM_FLAGS)
                 pages = [browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
                          for _ in range(args.tabs)]
                 opened = []
                 for page in pages:
                     page.set_default_timeout(120_000)
-                    opened.append(open_toy(page, f"http://127.0.0.1:{port}", args.speed))
+                    opened.append(open_toy(page, url, args.speed))
                 print(f"Concepts page to a usable toy (first tab includes the server's first run): "
                       f"{', '.join(f'{s:.1f} s' for s in opened)}")
                 for page in pages:

@@ -92,19 +92,15 @@ class GAN(keras.Model):
         size = self.cfg.batch_size
         return real_all[i * size:(i + 1) * size], labels_all[i * size:(i + 1) * size]
 
-    def _d_loss(self, real, real_labels, fake, fake_labels, fakes=False):
-        """D's logits on the real images and its loss (and its logits on the fakes if `fakes`)."""
+    def _d_loss(self, real, real_labels, fake, fake_labels):
+        """D's logits on the real images and on the fakes, and its loss."""
         real_logits = self.discriminator(self._d_inputs(real, real_labels), training=True)
         fake_logits = self.discriminator(self._d_inputs(fake, fake_labels), training=True)
         d_loss = self.d_loss_fn(real_logits, fake_logits, self.cfg.label_smoothing)
         if self.cfg.loss == "wgan_gp":
             # Fakes are paired with real labels here: the penalty is about D's slope.
             d_loss += GP_WEIGHT * self._gradient_penalty(real, fake, real_labels)
-        return (real_logits, d_loss, fake_logits) if fakes else (real_logits, d_loss)
-
-    @staticmethod
-    def _apply(optimizer, grads, model):
-        optimizer.apply(grads, model.trainable_variables)
+        return real_logits, fake_logits, d_loss
 
     def train_step(self, batch):
         real_all, labels_all = batch
@@ -118,9 +114,9 @@ class GAN(keras.Model):
             noise, fake_labels = self._noise(batch_size)
             fake = self.generator(noise, training=True)
             with tf.GradientTape() as tape:
-                real_logits, d_loss = self._d_loss(real, real_labels, fake, fake_labels)
-            self._apply(self.d_optimizer, tape.gradient(d_loss, self.discriminator.trainable_variables),
-                        self.discriminator)
+                real_logits, _, d_loss = self._d_loss(real, real_labels, fake, fake_labels)
+            d_variables = self.discriminator.trainable_variables
+            self.d_optimizer.apply(tape.gradient(d_loss, d_variables), d_variables)
 
         # 2. Train G to make D call its fakes real. Gradients flow through D, but only G's
         #    weights are updated: this is the "freeze D" the combined-model recipe needs.
@@ -130,14 +126,15 @@ class GAN(keras.Model):
             fake = self.generator(noise, training=True)
             if self.cfg.simultaneous:
                 real, real_labels = self._slice(real_all, labels_all, self.cfg.d_steps - 1)
-                real_logits, d_loss, fake_logits = self._d_loss(real, real_labels, fake, fake_labels, fakes=True)
+                real_logits, fake_logits, d_loss = self._d_loss(real, real_labels, fake, fake_labels)
             else:
                 fake_logits = self.discriminator(self._d_inputs(fake, fake_labels), training=True)
             g_loss = self.g_loss_fn(losses.top_k(fake_logits, self.cfg.g_top_k))
         if self.cfg.simultaneous:
-            self._apply(self.d_optimizer, d_tape.gradient(d_loss, self.discriminator.trainable_variables),
-                        self.discriminator)
-        self._apply(self.g_optimizer, g_tape.gradient(g_loss, self.generator.trainable_variables), self.generator)
+            d_variables = self.discriminator.trainable_variables
+            self.d_optimizer.apply(d_tape.gradient(d_loss, d_variables), d_variables)
+        g_variables = self.generator.trainable_variables
+        self.g_optimizer.apply(g_tape.gradient(g_loss, g_variables), g_variables)
 
         # 3. Move the EMA copy towards G; the warm-up keeps early samples from averaging noise.
         if self.generator_ema is not None:

@@ -363,3 +363,50 @@ def install(root: Path, staged: Path, run_id: str) -> Path:
             raise RunError(f"run {run_id} already exists under {root}") from error
         raise
     return target
+
+
+# --- the machine's measured speeds (gan.speed) -----------------------------------------
+
+SPEEDS_FILE = ".speed.json"
+
+
+def read_speeds(root: Path) -> dict[str, Any]:
+    """The runs root's speed cache: {speed key: measurement}; empty when missing or damaged."""
+    return _read_json(Path(root) / SPEEDS_FILE) or {}
+
+
+def record_speed(root: Path, key: str, entry: dict[str, Any]) -> None:
+    """Set one speed measurement, keeping the others; writers take turns."""
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    with open(root / ".speed.lock", "a+") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        speeds = read_speeds(root)
+        speeds[key] = entry
+        _write_atomic(root / SPEEDS_FILE, json.dumps(speeds, indent=1).encode())
+
+
+@contextlib.contextmanager
+def speed_probe_lock(root: Path) -> Iterator[None]:
+    """One speed probe at a time per runs root: two at once would measure each other."""
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    with open(root / ".probe.lock", "a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def probe_running(root: Path) -> bool:
+    """Whether a speed probe holds the runs root's probe lock now."""
+    try:
+        with open(Path(root) / ".probe.lock", "a+") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(handle, fcntl.LOCK_UN)
+            return False
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False

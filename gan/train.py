@@ -1,16 +1,19 @@
 """Command line: train (or resume) a run.
 
-python -m gan.train --preset quick [--epochs N] [--set key=value ...] [--runs-dir DIR]
+python -m gan.train --preset quick [--epochs N | --minutes M] [--set key=value ...] [--runs-dir DIR]
 python -m gan.train --run RUN_ID [--runs-dir DIR]      (resume an existing run)
 """
 
-import os
-import signal
-import sys
 import time
-import traceback
 
-from gan import cli, config, runs
+STARTED = time.time()  # the budget of --minutes counts from here: start-up is part of the wait
+
+import os  # noqa: E402
+import signal  # noqa: E402
+import sys  # noqa: E402
+import traceback  # noqa: E402
+
+from gan import cli, config, runs  # noqa: E402
 
 PROG = "gan.train"
 LAUNCHED_AT_ENV = "GAN_LAUNCHED_AT"  # set by gan.launcher: cancels clicked while we start up count
@@ -20,7 +23,10 @@ def parse_args(argv: list[str] | None = None):
     parser = cli.Parser(prog=PROG, description="Train a GAN on MNIST digits, or resume a run.")
     parser.add_argument("--preset", default="quick", choices=sorted(config.PRESETS),
                         help="starting hyperparameters (default: quick)")
-    parser.add_argument("--epochs", type=int, help="number of epochs (overrides the preset)")
+    budget = parser.add_mutually_exclusive_group()
+    budget.add_argument("--epochs", type=int, help="number of epochs (overrides the preset)")
+    budget.add_argument("--minutes", type=float, help="a time budget: as many epochs as fit in it on this machine, "
+                                                      "start-up included (measured by a short probe, cached)")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help=f"override a setting; keys: {', '.join(config.FIELD_TYPES)}")
     parser.add_argument("--run", help="resume the run with this id (or directory) instead")
@@ -43,6 +49,30 @@ def config_from_args(args) -> config.RunConfig:
     return config.preset(args.preset, **overrides)
 
 
+def budget_config(cfg: config.RunConfig, minutes: float, root, quiet: bool) -> config.RunConfig:
+    """cfg with the epochs that fit in `minutes` of wall time here, from the speed cache (probed first
+    when this machine has no fresh measurement for cfg's shape)."""
+    if not 0 < minutes <= 24 * 60:
+        raise config.ConfigError("minutes", f"must be between 0 and 1440, not {minutes:g}", "range",
+                                 {"low": "0", "high": "1440", "value": f"{minutes:g}"})
+    clock = time.time()
+    cli.import_tensorflow_quietly()
+    imported = time.time() - clock
+    from gan import speed
+
+    found = speed.lookup(root, cfg)
+    if found is None and not quiet:
+        print("measuring this machine's speed for this model (once, cached in the runs folder) ...", flush=True)
+    found = found or speed.measure(root, cfg, STARTED)
+    elapsed = time.time() - STARTED
+    plan = speed.plan(minutes * 60, found, cfg.n_images, elapsed, max(found.startup_s - imported, 0.0))
+    if not quiet:
+        measured = time.strftime("%Y-%m-%d %H:%M", time.localtime(found.measured_at))
+        print(f"budget {minutes:g} min: {plan.epochs} epochs, ≈ {cli.duration(plan.seconds)} in all on "
+              f"{speed.machine()} (speed from a {found.source} of {measured})", flush=True)
+    return cfg.replace(epochs=plan.epochs)
+
+
 def print_epoch(progress) -> None:
     logs = progress.logs
     print(f"epoch {progress.epoch:>3}/{progress.epochs} {cli.progress_bar(progress.epoch, progress.epochs)} "
@@ -50,7 +80,7 @@ def print_epoch(progress) -> None:
           f"D(x) {logs.get('d_real', float('nan')):.2f}  D(G(z)) {logs.get('d_fake', float('nan')):.2f}  "
           f"{progress.images_per_s:,.0f} img/s  "
           f"elapsed {cli.duration(progress.seconds)}  "
-          f"ETA {cli.duration(progress.seconds / progress.step * (progress.steps_total - progress.step))}",
+          f"ETA {cli.duration(progress.eta_s)}",
           flush=True)
 
 
@@ -65,6 +95,8 @@ def main(argv: list[str] | None = None) -> int:
                 cli.fail(PROG, f"{run_dir / 'config.json'} is missing or not a valid config")
         else:
             cfg = config_from_args(args)
+            if args.minutes is not None:
+                cfg = budget_config(cfg, args.minutes, root, args.quiet)
             run_dir = runs.create(root, cfg)
     except (config.ConfigError, runs.RunError) as error:
         cli.fail(PROG, str(error))

@@ -1,5 +1,6 @@
-"""Training: a keras.Model whose train_step plays one round of the adversarial game, trained
-with fit() one epoch at a time, and callbacks that record everything through the run store."""
+"""Training: a keras.Model whose train_step plays one round of the adversarial game, driven by a
+plain loop over compiled steps (fit() added seconds of idle waiting per epoch on small CPUs), and
+a recorder that writes everything through the run store."""
 
 import os
 import resource
@@ -13,16 +14,17 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from gan import data, images, losses, models, quality, runs
+from gan import data, images, losses, models, pace, quality, runs, speed
 from gan.config import RunConfig
 
 GP_WEIGHT = 10.0  # WGAN-GP's gradient penalty weight (Gulrajani 2017)
 GRID_SIZE = 64
 LOG_EVERY_STEPS = 10
+CANCEL_CHECK_SECONDS = 0.5
 
 
 class GAN(keras.Model):
-    """Generator and discriminator trained against each other; call fit() on (images, labels)."""
+    """Generator and discriminator trained against each other, one train_step per (images, labels) batch."""
 
     def __init__(self, cfg: RunConfig, **kwargs):
         super().__init__(**kwargs)
@@ -41,16 +43,20 @@ class GAN(keras.Model):
         self.d_real_tracker = keras.metrics.Mean(name="d_real")
         self.d_fake_tracker = keras.metrics.Mean(name="d_fake")
 
-    def compile(self, jit_compile: bool = False):
-        super().compile(jit_compile=jit_compile)
+    def compile(self):
+        super().compile()
         self.d_optimizer = keras.optimizers.Adam(self.cfg.d_lr, beta_1=self.cfg.beta1)
         self.g_optimizer = keras.optimizers.Adam(self.cfg.g_lr, beta_1=self.cfg.beta1)
         self.d_optimizer.build(self.discriminator.trainable_variables)
         self.g_optimizer.build(self.generator.trainable_variables)
 
+    def step_function(self, jit_compile: bool = False):
+        """train_step compiled once, with XLA when jit_compile: call it on each (images, labels) batch."""
+        return tf.function(self.train_step, jit_compile=jit_compile)
+
     @property
     def metrics(self):
-        # Listed here so Keras resets them at the start of every epoch.
+        # The loss and score trackers; the training loop resets them at the start of every epoch.
         return [self.d_loss_tracker, self.g_loss_tracker, self.d_real_tracker, self.d_fake_tracker]
 
     @property
@@ -169,86 +175,107 @@ class Progress:
     seconds: float
     images_per_s: float
     logs: dict
+    eta_s: float | None = None
 
 
-class RunRecorder(keras.callbacks.Callback):
-    """Writes a metrics row every LOG_EVERY_STEPS steps, keeps status.json's progress and
-    heartbeat fresh, and stops training when a cancel is requested."""
+class Recorder:
+    """Follows the training loop: writes a metrics row every LOG_EVERY_STEPS steps and at each
+    epoch's end, keeps status.json's progress, heartbeat and ETA fresh, and notices a cancel within
+    CANCEL_CHECK_SECONDS of its request."""
 
-    def __init__(self, run_dir: Path, images_per_step: int, steps_per_epoch: int, epochs: int,
-                 step: int, seconds: float, launched_at: float):
-        super().__init__()
-        self.launched_at = launched_at
-        self.run_dir = run_dir
-        self.images_per_step = images_per_step
+    def __init__(self, run_dir: Path, gan: "GAN", steps_per_epoch: int, step: int, seconds: float,
+                 launched_at: float):
+        self.run_dir, self.gan, self.launched_at = run_dir, gan, launched_at
+        self.images_per_step = gan.cfg.batch_size * gan.cfg.d_steps
         self.steps_per_epoch = steps_per_epoch
-        self.epochs = epochs
         self.step = step
-        self.seconds_before = seconds
+        self.seconds_before = seconds  # training time (steps only) of the whole run so far
+        self.pace = pace.Pace()
         self.last_rate = 0.0
+        self.last_eval_seconds = 0.0
         self.cancelled = False
+        self.cancel_checked = -CANCEL_CHECK_SECONDS  # the first step checks at once
+        self.startup_s: float | None = None  # from the launch to the first step's end
 
-    def on_epoch_begin(self, epoch, logs=None):
-        self.epoch = epoch + 1
+    def start_epoch(self, epoch: int) -> None:
+        """Before 1-based `epoch`'s first step: the trackers restart, so rows are this epoch's."""
+        self.epoch = epoch
+        for tracker in self.gan.metrics:
+            tracker.reset_state()
         self.batches_done = 0
-        self.window_start = (0, {})
-        self.window_clock = time.perf_counter()
+        self.window_start: tuple[int, dict] = (0, {})
+        self.epoch_clock = self.window_clock = time.perf_counter()
+        self.epoch_train_seconds = 0.0
 
-    def on_train_batch_end(self, batch, logs=None):
-        self.batches_done = batch + 1
+    def after_step(self) -> bool:
+        """Record the step just taken; False when training must stop (a cancel was requested)."""
+        self.batches_done += 1
         self.step += 1
-        if self.step % LOG_EVERY_STEPS and self.batches_done != self.steps_per_epoch:
-            return
         now = time.perf_counter()
-        logs = {k: float(v) for k, v in (logs or {}).items()}
+        if self.startup_s is None:
+            self.startup_s = time.time() - self.launched_at
+        if not self.step % LOG_EVERY_STEPS or self.batches_done == self.steps_per_epoch:
+            self._log(now)
+        if now - self.cancel_checked >= CANCEL_CHECK_SECONDS:
+            self.cancel_checked = now
+            self.cancelled = runs.cancel_requested(self.run_dir, self.launched_at)
+        return not self.cancelled
+
+    def _log(self, now: float) -> None:
+        logs = {tracker.name: float(tracker.result()) for tracker in self.gan.metrics}
         start_batches, start_logs = self.window_start
         window = self.batches_done - start_batches
-        # Keras reports running means over the epoch; recover the mean over this window.
+        # The trackers hold running means over the epoch; recover the mean over this window.
         row = {key: (logs[key] * self.batches_done - start_logs.get(key, 0.0) * start_batches) / window
-               for key in ("d_loss", "g_loss", "d_real", "d_fake")}
-        self.seconds_before += now - self.window_clock
-        rate = window * self.images_per_step / max(now - self.window_clock, 1e-9)
+               for key in logs}
+        elapsed = now - self.window_clock
+        self.seconds_before += elapsed
+        self.epoch_train_seconds += elapsed
+        self.last_rate = round(window * self.images_per_step / max(elapsed, 1e-9), 1)
         row.update(step=self.step, epoch=self.epoch, seconds=round(self.seconds_before, 3),
-                   images_per_s=round(rate, 1))
+                   images_per_s=self.last_rate)
         runs.append_metrics(self.run_dir, [row])
-        self.last_rate = row["images_per_s"]
         self.window_start, self.window_clock = (self.batches_done, logs), now
-        steps_total = self.steps_per_epoch * self.epochs
-        runs.write_status(self.run_dir, step=self.step, steps_total=steps_total,
-                          images_per_s=row["images_per_s"], peak_memory_mb=peak_memory_mb(),
-                          eta_s=(steps_total - self.step) * self.images_per_step / max(rate, 1e-9),
-                          heartbeat=time.time())
-        if runs.cancel_requested(self.run_dir, self.launched_at):
-            self.cancelled = True
-            self.model.stop_training = True
+        runs.write_status(self.run_dir, step=self.step, steps_total=self.steps_per_epoch * self.gan.cfg.epochs,
+                          images_per_s=self.last_rate, peak_memory_mb=peak_memory_mb(),
+                          eta_s=self.eta(), heartbeat=time.time())
+        self.logs = logs
+
+    def eta(self) -> float | None:
+        """Seconds until the last epoch ends, from this process's epoch pace (saves included)."""
+        done = (self.epoch - 1) + self.batches_done / self.steps_per_epoch
+        step_seconds = self.epoch_train_seconds / self.batches_done if self.batches_done else None
+        return self.pace.eta(self.gan.cfg.epochs - done, step_seconds, self.steps_per_epoch, self.last_eval_seconds)
+
+    def end_epoch(self, n_train: int) -> None:
+        """After an epoch's saves. Once an epoch past the first has been timed, its pace becomes this
+        machine's measured speed for runs of this shape (what time budgets are planned with)."""
+        self.pace.add(time.perf_counter() - self.epoch_clock)
+        if len(self.pace.epoch_seconds) >= 2 and self.startup_s is not None:
+            found = speed.from_run(self.pace.seconds_per_epoch(), n_train, self.startup_s)
+            speed.record(self.run_dir.parent, self.gan.cfg, found)
 
 
-class EpochSaver(keras.callbacks.Callback):
-    """After each complete epoch: the sample grid, generator.keras, then the resume checkpoint."""
-
-    def __init__(self, run_dir: Path, recorder: RunRecorder, noise):
-        super().__init__()
-        self.run_dir = run_dir
-        self.recorder = recorder
-        self.noise = noise
-
-    def on_epoch_end(self, epoch, logs=None):
-        if self.recorder.batches_done != self.recorder.steps_per_epoch:
-            return  # cancelled mid-epoch: this epoch is not complete and must not be saved
-        gan = self.model
-        pixels = data.to_pixels(gan.sampler(self.noise, training=False))
-        runs.save_sample_grid(self.run_dir, epoch + 1, images.png_bytes(images.grid(pixels, 8), 2))
-        runs.save_generator(self.run_dir, gan.sampler)
+def save_epoch(run_dir: Path, gan: "GAN", epoch: int, recorder: Recorder, noise, schedule: pace.EvalSchedule,
+               eval_samples: int, n_train: int) -> None:
+    """After a complete epoch: the sample grid, generator.keras, the quality when it is due, then
+    the resume checkpoint, which is what declares the epoch complete."""
+    pixels = data.to_pixels(gan.sampler(noise, training=False))
+    runs.save_sample_grid(run_dir, epoch, images.png_bytes(images.grid(pixels, 8), 2))
+    runs.save_generator(run_dir, gan.sampler)
+    if schedule.due(time.perf_counter() - recorder.epoch_clock, epoch == gan.cfg.epochs):
+        clock = time.perf_counter()
         try:
-            scores = quality.evaluate_generator(gan.sampler, n=quality.EVAL_SAMPLES, seed=gan.cfg.seed)
-            runs.append_quality(self.run_dir, quality.to_row(scores, epoch + 1, self.recorder.seconds_before))
+            scores = quality.evaluate_generator(gan.sampler, n=eval_samples, seed=gan.cfg.seed)
+            runs.append_quality(run_dir, quality.to_row(scores, epoch, recorder.seconds_before))
         except quality.QualityUnavailable as error:  # damaged classifier assets: train on, say why
-            runs.write_status(self.run_dir, quality_error=str(error))
-        # The checkpoint comes last: it is what declares the epoch complete.
-        meta = {"epoch": epoch + 1, "step": self.recorder.step, "seconds": self.recorder.seconds_before}
-        runs.save_checkpoint(self.run_dir, [v.numpy() for v in gan.state_variables()], meta)
-        runs.write_status(self.run_dir, epoch=epoch + 1, heartbeat=time.time())
-
+            runs.write_status(run_dir, quality_error=str(error))
+        recorder.last_eval_seconds = time.perf_counter() - clock
+        schedule.done(recorder.last_eval_seconds)
+    meta = {"epoch": epoch, "step": recorder.step, "seconds": recorder.seconds_before}
+    runs.save_checkpoint(run_dir, [v.numpy() for v in gan.state_variables()], meta)
+    recorder.end_epoch(n_train)
+    runs.write_status(run_dir, epoch=epoch, heartbeat=time.time(), eta_s=recorder.eta())
 
 class Heartbeat:
     """A daemon thread refreshing status.json's heartbeat, so slow steps do not look like death."""
@@ -292,54 +319,78 @@ def epoch_dataset(dataset: data.Dataset, cfg: RunConfig, epoch: int, images_tens
 
 
 def train(cfg: RunConfig, run_dir: Path, on_epoch: Callable[[Progress], None] | None = None,
-          jit_compile: bool = False, launched_at: float | None = None) -> str:
+          jit_compile: bool = False, launched_at: float | None = None,
+          eval_samples: int = quality.EVAL_SAMPLES) -> str:
     """Train (or resume) the run in run_dir to cfg.epochs; return the final state.
 
     The caller holds the run's training lock. Resuming restores every variable from the last
-    complete epoch's checkpoint and drops metrics rows written after it. A cancel requested
-    at or after `launched_at` (default: now) stops training at the next logged step.
+    complete epoch's checkpoint and drops metrics rows written after it. A cancel requested at or
+    after `launched_at` (default: now) stops training within CANCEL_CHECK_SECONDS. Quality is scored
+    on `eval_samples` digits after the epochs pace.EvalSchedule picks, and always after the last.
     """
     launched_at = time.time() if launched_at is None else launched_at
     keras.utils.set_random_seed(cfg.seed)
     dataset = prepare_data(cfg)
+    steps_per_epoch = len(dataset.pixels) // (cfg.batch_size * cfg.d_steps)
+    if not steps_per_epoch:
+        raise ValueError(f"batch_size × d_steps ({cfg.batch_size * cfg.d_steps}) is more than the "
+                         f"{len(dataset.pixels)} training images: an epoch would have no step")
     images_tensor = tf.constant(data.to_images(dataset.pixels))
     labels_tensor = tf.constant(dataset.labels.astype(np.int32))
     gan = GAN(cfg)
-    gan.compile(jit_compile=jit_compile)
-    epoch, step, seconds = 0, 0, 0.0
-    checkpoint = runs.load_checkpoint(run_dir)
-    if checkpoint is not None:
-        arrays, meta = checkpoint
-        variables = gan.state_variables()
-        if len(arrays) == len(variables):
-            for variable, value in zip(variables, arrays, strict=True):
-                variable.assign(value)
-            epoch, step, seconds = meta["epoch"], meta["step"], meta["seconds"]
+    gan.compile()
+    epoch, step, seconds = restore(gan, run_dir)
     runs.keep_metrics_through(run_dir, epoch)
     runs.keep_quality_through(run_dir, epoch)
 
-    steps_per_epoch = len(dataset.pixels) // (cfg.batch_size * cfg.d_steps)
     runs.write_status(run_dir, state="running", pid=os.getpid(), heartbeat=time.time(),
                       epoch=epoch, epochs=cfg.epochs, step=step,
                       steps_total=steps_per_epoch * cfg.epochs, error=None,
                       data_source=dataset.source, data_description=dataset.description,
                       n_train=len(dataset.pixels), resumed_from=epoch or None)
-    recorder = RunRecorder(run_dir, cfg.batch_size * cfg.d_steps, steps_per_epoch, cfg.epochs, step,
-                           seconds, launched_at)
-    saver = EpochSaver(run_dir, recorder, fixed_noise(cfg))
+    recorder = Recorder(run_dir, gan, steps_per_epoch, step, seconds, launched_at)
+    schedule = pace.EvalSchedule()
+    noise = fixed_noise(cfg)
+    train_step = gan.step_function(jit_compile)
     with Heartbeat(run_dir):
         while epoch < cfg.epochs and not recorder.cancelled:
-            history = gan.fit(epoch_dataset(dataset, cfg, epoch, images_tensor, labels_tensor),
-                              initial_epoch=epoch, epochs=epoch + 1, verbose=0, shuffle=False,
-                              callbacks=[recorder, saver])
+            recorder.start_epoch(epoch + 1)
+            for batch in epoch_dataset(dataset, cfg, epoch, images_tensor, labels_tensor):
+                train_step(batch)
+                if not recorder.after_step():
+                    break
             if recorder.cancelled:
-                break
+                break  # this epoch is not complete and must not be saved
             epoch += 1
+            save_epoch(run_dir, gan, epoch, recorder, noise, schedule, eval_samples, len(dataset.pixels))
             if on_epoch is not None:
                 on_epoch(Progress(epoch, cfg.epochs, recorder.step, steps_per_epoch * cfg.epochs,
-                                  recorder.seconds_before, recorder.last_rate,
-                                  {k: v[-1] for k, v in history.history.items()}))
+                                  recorder.seconds_before, recorder.last_rate, recorder.logs, recorder.eta()))
     state = "cancelled" if recorder.cancelled else "finished"
     runs.write_status(run_dir, state=state, heartbeat=time.time(), eta_s=0 if state == "finished" else None)
     return state
 
+
+class CheckpointMismatch(RuntimeError):
+    """checkpoint.npz does not fit the run's model (a changed architecture or a foreign file)."""
+
+
+def restore(gan: GAN, run_dir: Path) -> tuple[int, int, float]:
+    """(epoch, step, training seconds) of run_dir's checkpoint, loaded into gan; zeros without one.
+
+    A checkpoint that does not fit the model is refused, never silently ignored: training from
+    epoch 0 would then drop the run's whole history.
+    """
+    checkpoint = runs.load_checkpoint(run_dir)
+    if checkpoint is None:
+        return 0, 0, 0.0
+    arrays, meta = checkpoint
+    variables = gan.state_variables()
+    shapes = [tuple(v.shape) for v in variables]
+    if [tuple(a.shape) for a in arrays] != shapes:
+        raise CheckpointMismatch(f"{run_dir / 'checkpoint.npz'} holds {len(arrays)} arrays that do not match this "
+                                 f"model's {len(variables)} variables; nothing was changed. Delete the "
+                                 "checkpoint to train this run again from the start.")
+    for variable, value in zip(variables, arrays, strict=True):
+        variable.assign(value)
+    return meta["epoch"], meta["step"], meta["seconds"]

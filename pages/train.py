@@ -8,7 +8,7 @@ from pathlib import Path
 import streamlit as st
 
 from gan import archive, cli, config, data, launcher, limits, runs
-from pages import common
+from pages import budget_view, common
 from pages.i18n import names, t
 
 common.use_the_router()
@@ -23,7 +23,7 @@ NUMBER_STEPS = {"g_lr": (1e-5, "%.1e"), "d_lr": (1e-5, "%.1e"), "beta1": (0.05, 
                 "label_smoothing": (0.05, "%.2f"), "ema_decay": (0.001, "%.4f"),
                 "g_top_k": (0.05, "%.2f")}  # field: (step, format)
 NOTICES = {"started": st.success, "resumed": st.success, "attached": st.info, "finished": st.info,
-           "refused": st.warning, "error": st.error}
+           "refused": st.warning, "error": st.error, "info": st.info}
 RECENT = 10
 REFRESH_SECONDS = 2
 
@@ -84,6 +84,11 @@ def submit_form() -> None:
     values = {field: st.session_state[f"train_{field}"] for field in config.FIELD_TYPES}
     try:
         cfg = config.RunConfig.from_dict(values)
+        epochs = budget_view.epochs_for(cfg)
+        if epochs is None:
+            st.session_state.train_notice = ("info", functools.partial(t, "train.budget.not_yet"), None)
+            return
+        cfg = cfg.replace(epochs=epochs)
         limits.check(cfg, common.server_limits())
     except config.ConfigError as error:
         st.session_state.train_notice = ("error", functools.partial(error_text, error), None)
@@ -150,8 +155,13 @@ st.session_state.setdefault("train_preset", "quick")
 if any(f"train_{field}" not in st.session_state for field in config.FIELD_TYPES):
     fill_form()
 presets = {name: t(f"train.presets.{name}") for name in names("train.presets")}
-st.columns(3)[0].selectbox(t("train.preset"), list(presets), format_func=presets.get, key="train_preset",
-                          on_change=fill_form, persist_state="session", help=t("train.preset_help"))
+preset_column, budget_column, estimate_column = st.columns(3)
+preset_column.selectbox(t("train.preset"), list(presets), format_func=presets.get, key="train_preset",
+                        on_change=fill_form, persist_state="session", help=t("train.preset_help"))
+with budget_column:
+    budget_view.picker()
+with estimate_column:
+    budget_view.estimate()
 
 with st.form("train_form", enter_to_submit=False):
     for column, group in zip(st.columns(3), ("data", "model", "optimisation"), strict=True):

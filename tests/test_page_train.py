@@ -7,7 +7,7 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from gan import config, runs
+from gan import config, launcher, runs, speed
 from tests.conftest import TINY, tiny_config
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
@@ -185,3 +185,45 @@ def test_a_run_goes_out_as_a_zip_and_comes_back_in(runs_root, finished_run, tmp_
     at.file_uploader(key="share_import").clear().upload("evil.zip", doctored.getvalue(), "application/zip").run()
     assert not at.exception
     assert len(at.error) == 1 and at.error[0].value.startswith("This archive was refused:")
+
+
+def estimate_text(at: AppTest) -> str:
+    return " ".join(m.value for m in at.markdown) + " ".join(c.value for c in at.caption)
+
+
+def test_a_time_budget_sets_the_epochs_from_this_machines_measured_speed(runs_root):
+    at = open_train()
+    fill(at, **TINY)
+    submit(at)  # the form's values are taken on submit; starts the 1-epoch tiny run
+    cfg = tiny_config()
+    found = speed.Speed(seconds_per_image=0.01, startup_s=5.0, measured_at=time.time(), source="run")
+    speed.record(runs_root, cfg, found)  # 64 images: 0.64 s an epoch here
+    at.selectbox(key="train_budget").set_value(1).run()
+    assert "≈ **86 epochs**" in estimate_text(at)  # (60 s - 5 s start-up) / 0.64 s, rounded
+    submit(at)
+    run_dir = runs_root / cfg.replace(epochs=86).run_id
+    assert runs.read_config(run_dir).epochs == 86
+    launcher.cancel(run_dir)
+    wait_until_finished(runs_root / cfg.run_id)
+
+
+def test_without_a_measurement_a_budget_starts_nothing_yet(runs_root):
+    at = open_train()
+    at.selectbox(key="train_budget").set_value(2).run()
+    assert "Measuring this machine's speed" in estimate_text(at)
+    submit(at)
+    assert "still being measured" in " ".join(i.value for i in at.info)
+    assert runs.list_runs(runs_root) == []
+
+
+def test_the_page_measures_this_machine_by_itself(runs_root, monkeypatch):
+    monkeypatch.delenv(speed.NO_PROBE_ENV)
+    at = open_train()
+    fill(at, **TINY)
+    at.run()
+    deadline = time.monotonic() + TRAIN_TIMEOUT_S
+    while speed.lookup(runs_root, tiny_config()) is None and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert speed.lookup(runs_root, tiny_config()).source == "probe"
+    at.run()
+    assert "≈ **1 epochs**" in estimate_text(at)

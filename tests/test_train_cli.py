@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gan import runs, train
+from gan import config, runs, speed, train
 
 REPO = Path(__file__).resolve().parents[1]
 SMALL = ["--set", "n_images=512", "--set", "batch_size=16", "--set", "latent_dim=8"]
@@ -39,6 +39,8 @@ def wait_for(condition, timeout=180.0):
     (["--preset", "fast"], "--preset: invalid choice"),
     (["--run", "../etc"], "no run at ../etc"),
     (["--run", "a.b"], "not a plain id"),
+    (["--minutes", "0"], "minutes: must be between 0 and 1440"),
+    (["--minutes", "2", "--epochs", "3"], "not allowed with argument"),
 ])
 def test_bad_arguments_give_one_line_and_exit_2(runs_root, args, says):
     out, err = cli(*args, "--runs-dir", str(runs_root)).communicate(timeout=60)
@@ -101,3 +103,14 @@ def test_sigterm_cancels_cleanly_and_rerun_resumes(runs_root):
     assert runs.read_status(run_dir)["state"] == "cancelled"
     out, err = cli(*args).communicate(timeout=300)
     assert runs.read_status(run_dir)["state"] == "finished", err
+
+
+def test_minutes_buys_the_epochs_this_machine_fits_in_them(runs_root):
+    cfg = config.preset("quick", n_images=512, batch_size=16, latent_dim=8)
+    # 512 images at 0.02 s each: 10.24 s an epoch, so a minute less start-up holds about 5
+    speed.record(runs_root, cfg, speed.Speed(0.02, 1.0, time.time(), "probe"))
+    out, err = cli("--minutes", "1", *SMALL, "--runs-dir", str(runs_root)).communicate(timeout=300)
+    assert "budget 1 min: 5 epochs" in out and speed.machine() in out, err
+    run_dir = Path(out.strip().splitlines()[-1])
+    assert runs.read_config(run_dir) == cfg.replace(epochs=5)
+    assert runs.read_status(run_dir)["state"] == "finished"

@@ -94,11 +94,29 @@ def test_training_moves_d_towards_telling_real_from_fake(runs_root):
     assert np.mean([r["d_real"] for r in rows]) > np.mean([r["d_fake"] for r in rows])
 
 
-def test_cancel_stops_at_a_logged_step_and_keeps_no_partial_epoch(runs_root):
+def test_cancel_stops_at_once_and_keeps_no_partial_epoch(runs_root):
     cfg = tiny_config(n_images=1024, epochs=3)
     run_dir = runs.create(runs_root, cfg)
     runs.request_cancel(run_dir)
     assert training.train(cfg, run_dir, launched_at=0.0) == "cancelled"
     assert runs.read_status(run_dir)["state"] == "cancelled"
-    assert [r["step"] for r in runs.read_metrics(run_dir)] == [10]
+    assert runs.read_metrics(run_dir) == []  # stopped after its first step, before any logged one
     assert not (run_dir / "generator.keras").exists() and runs.load_checkpoint(run_dir) is None
+
+
+def test_a_checkpoint_that_does_not_fit_the_model_is_refused_and_nothing_is_lost(runs_root, tmp_path):
+    cfg, run_dir, _ = train_tiny(runs_root, epochs=1)
+    metrics, scores = runs.read_metrics(run_dir), runs.read_quality(run_dir)
+    other = runs.create(tmp_path / "other", tiny_config(latent_dim=16))
+    training.train(tiny_config(latent_dim=16), other)
+    (run_dir / "checkpoint.npz").write_bytes((other / "checkpoint.npz").read_bytes())
+    with pytest.raises(training.CheckpointMismatch, match="nothing was changed"):
+        training.train(cfg.replace(epochs=2), run_dir)
+    assert runs.read_metrics(run_dir) == metrics and runs.read_quality(run_dir) == scores
+
+
+def test_a_run_whose_batches_exceed_its_images_is_refused_before_training(runs_root):
+    cfg = tiny_config(n_images=512, batch_size=512)
+    run_dir = runs.create(runs_root, cfg)
+    with pytest.raises(ValueError, match="an epoch would have no step"):
+        training.train(cfg.replace(n_images=70000, batch_size=1024, d_steps=10), run_dir)

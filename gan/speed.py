@@ -1,0 +1,209 @@
+"""This machine's measured training speed, per architecture and batch shape: a short probe, a cache
+in the runs root that real runs keep fresh, and the epochs a time budget buys. No TensorFlow here;
+the probe itself runs in its own process (python -m gan.speed)."""
+
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from gan import pace, runs
+from gan.config import RunConfig
+
+MAX_AGE_SECONDS = 7 * 24 * 3600  # a measurement older than this is measured again
+PROBE_SECONDS = 5.0  # timed training steps in a probe, after tracing
+PROBE_TIMEOUT_SECONDS = 300
+SAVES_SECONDS = 0.2  # the grid, generator.keras and the checkpoint after each epoch (measured: 0.1-0.2 s)
+BUDGETS_MINUTES = (1, 2, 5, 10)
+PACKAGE_PARENT = Path(__file__).resolve().parents[1]
+NO_PROBE_ENV = "GAN_NO_SPEED_PROBE"  # "1": the dashboard never starts a probe (tests of other things)
+EXPECTED = Path(__file__).resolve().parent / "assets" / "expected_quality.json"  # written by bench.time_to_quality
+UNHASHED = ("epochs", "seed")  # settings the expected-quality table holds for any value
+
+
+@dataclass(frozen=True)
+class Speed:
+    """How fast runs of one shape train here. seconds_per_image: wall time per training image
+    with each epoch's saves and evaluation; startup_s: from the process's start to its first step
+    (importing TensorFlow, loading data, tracing the step); source: "probe" or "run"."""
+
+    seconds_per_image: float
+    startup_s: float
+    measured_at: float
+    source: str
+
+    def epoch_seconds(self, n_images: int) -> float:
+        return self.seconds_per_image * n_images
+
+
+def machine() -> str:
+    """What the speed depends on besides the config: CPU model, usable cores, oneDNN's ISA cap."""
+    model = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    isa = os.environ.get("ONEDNN_MAX_CPU_ISA", "")
+    return f"{model} · {cores} cores" + (f" · ISA ≤ {isa}" if isa else "")
+
+
+def key(cfg: RunConfig) -> str:
+    """The settings that change the cost of a training step, and the machine."""
+    shape = {name: getattr(cfg, name) for name in ("architecture", "batch_size", "d_steps", "latent_dim",
+                                                   "conditional", "loss", "simultaneous")}
+    shape["ema"] = cfg.ema_decay > 0
+    return json.dumps({"machine": machine(), **shape}, sort_keys=True)
+
+
+def lookup(root: Path, cfg: RunConfig, now: float | None = None) -> Speed | None:
+    """The cached speed for cfg's shape on this machine, or None if never measured or stale."""
+    entry = runs.read_speeds(root).get(key(cfg))
+    try:
+        found = Speed(**entry) if isinstance(entry, dict) else None
+    except TypeError:
+        return None
+    if found is None or (now or time.time()) - found.measured_at > MAX_AGE_SECONDS:
+        return None
+    return found
+
+
+def record(root: Path, cfg: RunConfig, found: Speed) -> None:
+    runs.record_speed(root, key(cfg), asdict(found))
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a time budget buys: epochs, and the predicted wall time of the whole run in seconds."""
+
+    epochs: int
+    seconds: float
+
+
+def plan(budget_s: float, found: Speed, n_images: int, elapsed_s: float = 0.0, startup_s: float | None = None) -> Plan:
+    """The epochs whose predicted wall time, start-up included, comes closest to budget_s (at least one).
+
+    elapsed_s: already spent (a command line that probed first); startup_s: what is still to come
+    before the first step, by default the measured start-up.
+    """
+    startup = found.startup_s if startup_s is None else startup_s
+    per_epoch = found.epoch_seconds(n_images)
+    epochs = max(1, round((budget_s - elapsed_s - startup) / per_epoch))
+    return Plan(epochs, elapsed_s + startup + epochs * per_epoch)
+
+
+def estimate(found: Speed, cfg: RunConfig, minutes: float | None) -> Plan:
+    """The plan for `minutes` of budget, or, without one, the predicted wall time of cfg.epochs."""
+    if minutes is None:
+        return Plan(cfg.epochs, found.startup_s + cfg.epochs * found.epoch_seconds(cfg.n_images))
+    return plan(minutes * 60, found, cfg.n_images)
+
+
+def expected(cfg: RunConfig) -> list[dict]:
+    """What bench/time_to_quality.py measured for cfg's settings, one row per reference machine: the
+    checkpoint with the most epochs not above cfg.epochs (machine, epochs, seconds, fdd, floor,
+    score, confident). Empty for settings it never measured."""
+    try:
+        table = json.loads(EXPECTED.read_text())
+        measured = {k: v for k, v in table["config"].items() if k not in UNHASHED}
+    except (OSError, ValueError, KeyError, AttributeError):
+        return []
+    if {k: v for k, v in cfg.to_dict().items() if k not in UNHASHED} != measured:
+        return []
+    found = []
+    for reference in table.get("machines", []):
+        rows = [row for row in reference.get("rows", []) if row.get("epochs", 1e9) <= cfg.epochs]
+        if rows:
+            found.append({"machine": reference.get("machine", "?"), **max(rows, key=lambda row: row["epochs"])})
+    return found
+
+
+def from_probe(images_per_s: float, eval_seconds: float, n_images: int, startup_s: float) -> Speed:
+    """A Speed from a probe's step rate: each epoch adds its saves and evaluations at their share."""
+    epoch = n_images / images_per_s
+    epoch += SAVES_SECONDS + min(eval_seconds, pace.EVAL_SHARE * epoch)
+    return Speed(epoch / n_images, startup_s, time.time(), "probe")
+
+
+def from_run(seconds_per_epoch: float, n_images: int, startup_s: float) -> Speed:
+    return Speed(seconds_per_epoch / n_images, startup_s, time.time(), "run")
+
+
+def probe(cfg: RunConfig, started: float, seconds: float = PROBE_SECONDS) -> Speed:
+    """Measure cfg's shape here: trace and time training steps on the bundled digits for about
+    `seconds`, and one quality evaluation. `started`: the process's start (time.time())."""
+    import numpy as np
+    import tensorflow as tf
+
+    from gan import data, quality, training
+
+    dataset = data.subset(data.load_bundled(), min(cfg.n_images, 2048), cfg.seed)
+    gan = training.GAN(cfg)
+    gan.compile()
+    step = gan.step_function()
+    batches = training.epoch_dataset(dataset, cfg, 0, tf.constant(data.to_images(dataset.pixels)),
+                                     tf.constant(dataset.labels.astype(np.int32))).repeat()
+    batches = iter(batches)
+    step(next(batches))
+    float(gan.d_loss_tracker.result())
+    startup = time.time() - started
+    steps, clock = 0, time.perf_counter()
+    while time.perf_counter() - clock < seconds:
+        step(next(batches))
+        steps += 1
+    float(gan.d_loss_tracker.result())
+    rate = steps * cfg.batch_size * cfg.d_steps / (time.perf_counter() - clock)
+    clock = time.perf_counter()
+    quality.evaluate_generator(gan.sampler, n=quality.EVAL_SAMPLES, seed=0)
+    return from_probe(rate, time.perf_counter() - clock, cfg.n_images, startup)
+
+
+def measure(root: Path, cfg: RunConfig, started: float) -> Speed:
+    """The cached speed for cfg's shape, probed and cached first if missing or stale."""
+    with runs.speed_probe_lock(root):
+        found = lookup(root, cfg)
+        if found is None:
+            found = probe(cfg, started)
+            record(root, cfg, found)
+    return found
+
+
+def start_probe(root: Path, cfg: RunConfig) -> subprocess.Popen | None:
+    """Probe cfg's shape in a detached process (for the dashboard, which never imports TensorFlow)."""
+    if os.environ.get(NO_PROBE_ENV) == "1":
+        return None
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        [str(PACKAGE_PARENT), *filter(None, [os.environ.get("PYTHONPATH")])]))
+    return subprocess.Popen([sys.executable, "-m", "gan.speed", "--runs-dir", str(root), "--config",
+                             json.dumps(cfg.to_dict())], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            stdin=subprocess.DEVNULL, env=env, start_new_session=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    started = time.time()
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="gan.speed", description="Measure and cache this machine's training speed.")
+    parser.add_argument("--runs-dir", help=f"runs root holding the cache (default ${runs.ROOT_ENV} or ./runs)")
+    parser.add_argument("--config", default="{}", help="the run config as JSON (default: the quick preset)")
+    args = parser.parse_args(argv)
+    cfg = RunConfig.from_dict(json.loads(args.config))
+    root = runs.resolve_root(args.runs_dir)
+    root.mkdir(parents=True, exist_ok=True)
+    from gan import cli
+
+    cli.import_tensorflow_quietly()
+    found = measure(root, cfg, started)
+    print(json.dumps({"machine": machine(), **asdict(found)}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

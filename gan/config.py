@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 DATASETS = ("mnist", "fashion_mnist")
-ARCHITECTURES = ("dcgan_small", "dcgan_tutorial", "mlp")
+ARCHITECTURES = ("dcgan_lean", "dcgan_small", "dcgan_tutorial", "mlp")
 LOSSES = ("nonsat", "minimax", "lsgan", "hinge", "wgan_gp")
 
 
@@ -29,7 +29,7 @@ class RunConfig:
 
     dataset: str = "mnist"
     n_images: int = 10000
-    architecture: str = "dcgan_small"
+    architecture: str = "dcgan_lean"
     loss: str = "hinge"
     latent_dim: int = 64
     g_lr: float = 1e-3
@@ -97,10 +97,11 @@ CHOICES: dict[str, tuple[str, ...]] = {
 }
 
 PRESETS: dict[str, dict[str, Any]] = {
-    # A DCGAN sized for a laptop CPU, tuned by measurement (bench/time_to_quality.py, 300 s each on
-    # 2 cores): the hinge loss, Adam(β1 0.5) with G at 1e-3 and D at 5e-4, batch 64, G learning from
-    # the 75% of its fakes D rates most real (top-k), samples from an EMA (0.999) of G's weights.
-    "quick": {"architecture": "dcgan_small", "loss": "hinge", "latent_dim": 64, "g_lr": 1e-3, "d_lr": 5e-4,
+    # A DCGAN sized for CPUs, tuned by measurement for quality per second on a fast (AVX-512, 2
+    # cores) and a slow (AVX2, 1 core) machine (bench/time_to_quality.py): dcgan_lean, the hinge
+    # loss, Adam(β1 0.5) with G at 1e-3 and D at 5e-4, batch 64, G learning from the 75% of its
+    # fakes D rates most real (top-k), samples from an EMA (0.999) of G's weights.
+    "quick": {"architecture": "dcgan_lean", "loss": "hinge", "latent_dim": 64, "g_lr": 1e-3, "d_lr": 5e-4,
               "beta1": 0.5, "batch_size": 64, "epochs": 30, "ema_decay": 0.999, "g_top_k": 0.75},
     # The TensorFlow DCGAN tutorial's model, optimiser and step: Adam(1e-4) for both, batch 256, no
     # EMA, and D and G updated together from one pass (simultaneous).

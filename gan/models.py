@@ -1,5 +1,5 @@
-"""Generator and discriminator builders: a CPU-sized DCGAN, the TensorFlow tutorial's DCGAN and
-an MLP GAN, each optionally class-conditional. Discriminators output logits.
+"""Generator and discriminator builders: two CPU-sized DCGANs, the TensorFlow tutorial's DCGAN
+and an MLP GAN, each optionally class-conditional. Discriminators output logits.
 
 Only built-in Keras layers are used, so saved models load with safe_mode=True and no custom code.
 """
@@ -35,7 +35,18 @@ def _discriminator_head(images, features, conditional: bool):
 def build_generator(architecture: str, latent_dim: int, conditional: bool = False) -> keras.Model:
     """z (batch, latent_dim) [+ label int (batch,)] -> images float32 (batch, 28, 28, 1) in [-1, 1]."""
     inputs, h = _generator_inputs(latent_dim, conditional)
-    if architecture == "dcgan_small":
+    if architecture == "dcgan_lean":
+        # dcgan_small without its two full-resolution layers (64 -> 32 channels at 28x28, then a 3x3
+        # output conv), where most of its time went on CPUs without AVX-512: 2.2x the images/s.
+        h = layers.Dense(7 * 7 * 128, use_bias=False)(h)
+        h = layers.BatchNormalization()(h)
+        h = layers.ReLU()(h)
+        h = layers.Reshape((7, 7, 128))(h)
+        h = layers.Conv2DTranspose(64, 4, strides=2, padding="same", use_bias=False)(h)  # 7 -> 14
+        h = layers.BatchNormalization()(h)
+        h = layers.ReLU()(h)
+        images = layers.Conv2DTranspose(1, 4, strides=2, padding="same", activation="tanh")(h)  # 14 -> 28
+    elif architecture == "dcgan_small":
         h = layers.Dense(7 * 7 * 128, use_bias=False)(h)
         h = layers.BatchNormalization()(h)
         h = layers.ReLU()(h)
@@ -73,7 +84,7 @@ def build_generator(architecture: str, latent_dim: int, conditional: bool = Fals
 def build_discriminator(architecture: str, conditional: bool = False) -> keras.Model:
     """images (batch, 28, 28, 1) in [-1, 1] [+ label int (batch,)] -> logits (batch, 1)."""
     images = keras.Input(IMAGE_SHAPE, name="images")
-    if architecture == "dcgan_small":
+    if architecture in ("dcgan_small", "dcgan_lean"):
         h = images
         for filters, kernel in ((32, 4), (64, 4), (128, 3)):  # 28 -> 14 -> 7 -> 4
             h = layers.Conv2D(filters, kernel, strides=2, padding="same")(h)

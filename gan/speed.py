@@ -41,18 +41,23 @@ class Speed:
 
 
 def machine() -> str:
-    """What the speed depends on besides the config: CPU model, usable cores, oneDNN's ISA cap."""
-    model = platform.processor() or platform.machine()
+    """What the speed depends on besides the config: the CPU (model, family and model numbers,
+    its widest vector ISA), the cores this process may use, and oneDNN's ISA cap if one is set."""
+    info = {}
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
+            name, _, value = line.partition(":")
+            info.setdefault(name.strip(), value.strip())
     except OSError:
         pass
+    model = info.get("model name") or platform.processor() or platform.machine()
+    if "cpu family" in info:
+        model += f" (family {info['cpu family']}, model {info.get('model', '?')})"
+    flags = set(info.get("flags", "").split())
+    widest = "AVX-512" if "avx512f" in flags else "AVX2" if "avx2" in flags else "no AVX2"
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    isa = os.environ.get("ONEDNN_MAX_CPU_ISA", "")
-    return f"{model} · {cores} cores" + (f" · ISA ≤ {isa}" if isa else "")
+    cap = os.environ.get("ONEDNN_MAX_CPU_ISA", "")
+    return f"{model} · {widest} · {cores} core{'s' * (cores != 1)}" + (f" · oneDNN ≤ {cap}" if cap else "")
 
 
 def key(cfg: RunConfig) -> str:

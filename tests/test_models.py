@@ -1,10 +1,10 @@
 import numpy as np
 import pytest
 
-from gan import models
+from gan import config, models
 
 
-@pytest.mark.parametrize("architecture", ["dcgan_small", "dcgan_tutorial", "mlp"])
+@pytest.mark.parametrize("architecture", config.ARCHITECTURES)
 @pytest.mark.parametrize("conditional", [False, True])
 def test_shapes_and_ranges(architecture, conditional):
     generator = models.build_generator(architecture, 8, conditional)

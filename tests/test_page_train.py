@@ -38,7 +38,7 @@ def submit(at: AppTest) -> AppTest:
 
 def wait_until_finished(run_dir: Path) -> dict:
     deadline = time.monotonic() + TRAIN_TIMEOUT_S
-    while (status := runs.read_status(run_dir)).get("state") not in ("finished", "failed", "interrupted"):
+    while (status := runs.read_status(run_dir)).get("state") not in ("finished", "failed", "interrupted", "cancelled"):
         assert time.monotonic() < deadline, f"run still {status.get('state')} after {TRAIN_TIMEOUT_S} s"
         time.sleep(0.5)
     return status
@@ -59,7 +59,7 @@ def test_form_has_every_setting_with_its_range(runs_root):
 
 def test_preset_refills_the_form(runs_root):
     at = open_train()
-    assert widget(at, "architecture").value == "dcgan_small"
+    assert widget(at, "architecture").value == config.preset("quick").architecture == "dcgan_lean"
     at.selectbox(key="train_preset").set_value("tutorial").run()
     tutorial = config.preset("tutorial")
     assert widget(at, "architecture").value == "dcgan_tutorial"
@@ -196,6 +196,7 @@ def test_a_time_budget_sets_the_epochs_from_this_machines_measured_speed(runs_ro
     fill(at, **TINY)
     submit(at)  # the form's values are taken on submit; starts the 1-epoch tiny run
     cfg = tiny_config()
+    wait_until_finished(runs_root / cfg.run_id)
     found = speed.Speed(seconds_per_image=0.01, startup_s=5.0, measured_at=time.time(), source="run")
     speed.record(runs_root, cfg, found)  # 64 images: 0.64 s an epoch here
     at.selectbox(key="train_budget").set_value(1).run()
@@ -204,7 +205,7 @@ def test_a_time_budget_sets_the_epochs_from_this_machines_measured_speed(runs_ro
     run_dir = runs_root / cfg.replace(epochs=86).run_id
     assert runs.read_config(run_dir).epochs == 86
     launcher.cancel(run_dir)
-    wait_until_finished(runs_root / cfg.run_id)
+    wait_until_finished(run_dir)
 
 
 def test_without_a_measurement_a_budget_starts_nothing_yet(runs_root):
@@ -218,12 +219,12 @@ def test_without_a_measurement_a_budget_starts_nothing_yet(runs_root):
 
 def test_the_page_measures_this_machine_by_itself(runs_root, monkeypatch):
     monkeypatch.delenv(speed.NO_PROBE_ENV)
-    at = open_train()
-    fill(at, **TINY)
-    at.run()
+    at = open_train()  # the Quick preset's settings: a probe starts in its own process
+    quick = config.preset("quick")
+    assert "Measuring this machine's speed" in estimate_text(at)
     deadline = time.monotonic() + TRAIN_TIMEOUT_S
-    while speed.lookup(runs_root, tiny_config()) is None and time.monotonic() < deadline:
+    while speed.lookup(runs_root, quick) is None and time.monotonic() < deadline:
         time.sleep(0.5)
-    assert speed.lookup(runs_root, tiny_config()).source == "probe"
+    assert speed.lookup(runs_root, quick).source == "probe"
     at.run()
-    assert "≈ **1 epochs**" in estimate_text(at)
+    assert f"≈ **{quick.epochs} epochs**" in estimate_text(at)

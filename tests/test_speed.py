@@ -16,7 +16,7 @@ def test_a_measurement_is_cached_per_shape_and_machine_and_expires(runs_root, mo
     assert speed.lookup(runs_root, cfg.replace(batch_size=32), now=1060.0) is None
     assert speed.lookup(runs_root, cfg, now=1000.0 + speed.MAX_AGE_SECONDS + 1) is None
     monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", "AVX2")
-    assert "ISA ≤ AVX2" in speed.machine()
+    assert "oneDNN ≤ AVX2" in speed.machine()
     assert speed.lookup(runs_root, cfg, now=1060.0) is None  # another kind of machine
 
 

@@ -2,6 +2,7 @@
 in the runs root that real runs keep fresh, and the epochs a time budget buys. No TensorFlow here;
 the probe itself runs in its own process (python -m gan.speed)."""
 
+import itertools
 import json
 import os
 import platform
@@ -153,9 +154,9 @@ def probe(cfg: RunConfig, started: float, seconds: float = PROBE_SECONDS) -> Spe
     gan = training.GAN(cfg)
     gan.compile()
     step = gan.step_function()
-    batches = training.epoch_dataset(dataset, cfg, 0, tf.constant(data.to_images(dataset.pixels)),
-                                     tf.constant(dataset.labels.astype(np.int32))).repeat()
-    batches = iter(batches)
+    images, labels = tf.constant(data.to_images(dataset.pixels)), tf.constant(dataset.labels.astype(np.int32))
+    batches = itertools.chain.from_iterable(training.epoch_batches(dataset, cfg, epoch, images, labels)
+                                            for epoch in itertools.count())
     step(next(batches))
     float(gan.d_loss_tracker.result())
     startup = time.time() - started

@@ -6,7 +6,7 @@ import os
 import resource
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -308,14 +308,18 @@ def prepare_data(cfg: RunConfig) -> data.Dataset:
     return data.subset(data.load(cfg.dataset), cfg.n_images, cfg.seed)
 
 
-def epoch_dataset(dataset: data.Dataset, cfg: RunConfig, epoch: int, images_tensor, labels_tensor):
-    """Batches of batch_size * d_steps (images, labels) in an order fixed by (seed, epoch)."""
-    order = np.random.default_rng([cfg.seed, epoch]).permutation(len(dataset.pixels))
+def epoch_batches(dataset: data.Dataset, cfg: RunConfig, epoch: int, images_tensor, labels_tensor) -> Iterator:
+    """The epoch's steps' (images, labels): batch_size * d_steps of each, in an order fixed by
+    (seed, epoch); the last incomplete batch is dropped.
+
+    Plain gathers, not a tf.data pipeline: handing batches over from tf.data's threads cost about
+    35 ms a step on one core, a quarter of the step itself (measured on dcgan_lean).
+    """
+    order = np.random.default_rng([cfg.seed, epoch]).permutation(len(dataset.pixels)).astype(np.int32)
     per_step = cfg.batch_size * cfg.d_steps
-    return (tf.data.Dataset.from_tensor_slices(order.astype(np.int32))
-            .batch(per_step, drop_remainder=True)
-            .map(lambda idx: (tf.gather(images_tensor, idx), tf.gather(labels_tensor, idx)))
-            .prefetch(2))
+    for start in range(0, len(order) - per_step + 1, per_step):
+        indices = order[start:start + per_step]
+        yield tf.gather(images_tensor, indices), tf.gather(labels_tensor, indices)
 
 
 def train(cfg: RunConfig, run_dir: Path, on_epoch: Callable[[Progress], None] | None = None,
@@ -355,7 +359,7 @@ def train(cfg: RunConfig, run_dir: Path, on_epoch: Callable[[Progress], None] | 
     with Heartbeat(run_dir):
         while epoch < cfg.epochs and not recorder.cancelled:
             recorder.start_epoch(epoch + 1)
-            for batch in epoch_dataset(dataset, cfg, epoch, images_tensor, labels_tensor):
+            for batch in epoch_batches(dataset, cfg, epoch, images_tensor, labels_tensor):
                 train_step(batch)
                 if not recorder.after_step():
                     break

@@ -53,7 +53,7 @@ def field_widget(field: str) -> None:
         step, number_format = NUMBER_STEPS.get(field, (1, None))
         st.number_input(label, kind(low), kind(high), step=kind(step), format=number_format, key=key,
                         help=t("train.range", help=help_text, low=f"{low:g}", high=f"{high:g}"),
-                        persist_state="session")
+                        persist_state="session", disabled=field == "epochs" and budget_view.minutes() is not None)
 
 
 def error_text(error: config.ConfigError) -> str:

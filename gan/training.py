@@ -277,6 +277,7 @@ def save_epoch(run_dir: Path, gan: "GAN", epoch: int, recorder: Recorder, noise,
     recorder.end_epoch(n_train)
     runs.write_status(run_dir, epoch=epoch, heartbeat=time.time(), eta_s=recorder.eta())
 
+
 class Heartbeat:
     """A daemon thread refreshing status.json's heartbeat, so slow steps do not look like death."""
 

@@ -1,7 +1,8 @@
 """Starting training runs as separate OS processes, with at most N at a time and never two for
-one config: what the dashboard calls instead of training in its own process."""
+one config, and speed probes: what the dashboard calls instead of running TensorFlow itself."""
 
 import fcntl
+import json
 import os
 import subprocess
 import sys
@@ -13,6 +14,7 @@ from gan import runs
 from gan.config import RunConfig
 
 PACKAGE_PARENT = Path(__file__).resolve().parents[1]
+NO_PROBE_ENV = "GAN_NO_SPEED_PROBE"  # "1": the dashboard never starts a probe (tests of other things)
 
 
 @dataclass(frozen=True)
@@ -62,11 +64,25 @@ def submit(root: Path, cfg: RunConfig, max_concurrent: int = 1, keep_runs: int |
     return Submission(run_dir, "started", f"Started run {cfg.run_id}.")
 
 
+def child_env() -> dict[str, str]:
+    """This process's environment, with the gan package importable from any working directory."""
+    return dict(os.environ, PYTHONPATH=os.pathsep.join(
+        [str(PACKAGE_PARENT), *filter(None, [os.environ.get("PYTHONPATH")])]))
+
+
+def start_probe(root: Path, cfg: RunConfig) -> subprocess.Popen | None:
+    """Measure this machine's speed for cfg's shape (python -m gan.speed) in a detached process."""
+    if os.environ.get(NO_PROBE_ENV) == "1":
+        return None
+    return subprocess.Popen([sys.executable, "-m", "gan.speed", "--runs-dir", str(root), "--config",
+                             json.dumps(cfg.to_dict())], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            stdin=subprocess.DEVNULL, env=child_env(), start_new_session=True)
+
+
 def _spawn(root: Path, run_dir: Path) -> None:
     """Start `python -m gan.train --run ID` detached from this process, logging to train.log."""
     launched_at = time.time()
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
-        [str(PACKAGE_PARENT), *filter(None, [os.environ.get("PYTHONPATH")])]))
+    env = child_env()
     env["GAN_LAUNCHED_AT"] = repr(launched_at)
     with open(run_dir / "train.log", "ab") as log:
         process = subprocess.Popen(

@@ -1,12 +1,11 @@
 """This machine's measured training speed, per architecture and batch shape: a short probe, a cache
 in the runs root that real runs keep fresh, and the epochs a time budget buys. No TensorFlow here;
-the probe itself runs in its own process (python -m gan.speed)."""
+the probe itself runs in its own process (python -m gan.speed, started by gan.launcher)."""
 
 import itertools
 import json
 import os
 import platform
-import subprocess
 import sys
 import time
 from dataclasses import asdict, dataclass
@@ -17,11 +16,9 @@ from gan.config import RunConfig
 
 MAX_AGE_SECONDS = 7 * 24 * 3600  # a measurement older than this is measured again
 PROBE_SECONDS = 5.0  # timed training steps in a probe, after tracing
-PROBE_TIMEOUT_SECONDS = 300
 SAVES_SECONDS = 0.2  # the grid, generator.keras and the checkpoint after each epoch (measured: 0.1-0.2 s)
 BUDGETS_MINUTES = (1, 2, 5, 10)
-PACKAGE_PARENT = Path(__file__).resolve().parents[1]
-NO_PROBE_ENV = "GAN_NO_SPEED_PROBE"  # "1": the dashboard never starts a probe (tests of other things)
+MAX_MINUTES = 24 * 60  # the longest time budget
 EXPECTED = Path(__file__).resolve().parent / "assets" / "expected_quality.json"  # written by bench.time_to_quality
 UNHASHED = ("epochs", "seed")  # settings the expected-quality table holds for any value
 
@@ -179,17 +176,6 @@ def measure(root: Path, cfg: RunConfig, started: float) -> Speed:
             found = probe(cfg, started)
             record(root, cfg, found)
     return found
-
-
-def start_probe(root: Path, cfg: RunConfig) -> subprocess.Popen | None:
-    """Probe cfg's shape in a detached process (for the dashboard, which never imports TensorFlow)."""
-    if os.environ.get(NO_PROBE_ENV) == "1":
-        return None
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
-        [str(PACKAGE_PARENT), *filter(None, [os.environ.get("PYTHONPATH")])]))
-    return subprocess.Popen([sys.executable, "-m", "gan.speed", "--runs-dir", str(root), "--config",
-                             json.dumps(cfg.to_dict())], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            stdin=subprocess.DEVNULL, env=env, start_new_session=True)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -52,13 +52,14 @@ def config_from_args(args) -> config.RunConfig:
 def budget_config(cfg: config.RunConfig, minutes: float, root, quiet: bool) -> config.RunConfig:
     """cfg with the epochs that fit in `minutes` of wall time here, from the speed cache (probed first
     when this machine has no fresh measurement for cfg's shape)."""
-    if not 0 < minutes <= 24 * 60:
-        raise config.ConfigError("minutes", f"must be between 0 and 1440, not {minutes:g}", "range",
-                                 {"low": "0", "high": "1440", "value": f"{minutes:g}"})
+    from gan import speed
+
+    if not 0 < minutes <= speed.MAX_MINUTES:
+        raise config.ConfigError("minutes", f"must be between 0 and {speed.MAX_MINUTES}, not {minutes:g}", "range",
+                                 {"low": "0", "high": str(speed.MAX_MINUTES), "value": f"{minutes:g}"})
     clock = time.time()
     cli.import_tensorflow_quietly()
     imported = time.time() - clock
-    from gan import speed
 
     found = speed.lookup(root, cfg)
     if found is None and not quiet:

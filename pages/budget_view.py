@@ -5,7 +5,7 @@ in its own process."""
 
 import streamlit as st
 
-from gan import cli, config, runs, speed
+from gan import cli, config, launcher, runs, speed
 from pages import common
 from pages.i18n import t
 
@@ -31,8 +31,8 @@ def picker() -> None:
     st.selectbox(t("train.budget.label"), CHOICES, format_func=choice_label, key="train_budget",
                  persist_state="session", help=t("train.budget.help"))
     if st.session_state.get("train_budget") == "custom":
-        st.number_input(t("train.budget.custom_minutes"), 0.5, 1440.0, 15.0, step=0.5, key="train_budget_custom",
-                        persist_state="session")
+        st.number_input(t("train.budget.custom_minutes"), 0.5, float(speed.MAX_MINUTES), 15.0, step=0.5,
+                        key="train_budget_custom", persist_state="session")
 
 
 def form_config() -> config.RunConfig | None:
@@ -50,7 +50,7 @@ def measured_speed(cfg: config.RunConfig) -> speed.Speed | None:
     probed = st.session_state.setdefault("train_probed", set())
     if found is None and speed.key(cfg) not in probed and not runs.probe_running(root):
         probed.add(speed.key(cfg))
-        speed.start_probe(root, cfg)
+        launcher.start_probe(root, cfg)
     return found
 
 

@@ -218,7 +218,7 @@ def test_without_a_measurement_a_budget_starts_nothing_yet(runs_root):
 
 
 def test_the_page_measures_this_machine_by_itself(runs_root, monkeypatch):
-    monkeypatch.delenv(speed.NO_PROBE_ENV)
+    monkeypatch.delenv(launcher.NO_PROBE_ENV)
     at = open_train()  # the Quick preset's settings: a probe starts in its own process
     quick = config.preset("quick")
     assert "Measuring this machine's speed" in estimate_text(at)

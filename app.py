@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from pages import common, i18n
-from pages.i18n import t
+from ui import common, i18n
+from ui.i18n import t
 
 i18n.language()  # first, so the navigation below is already in the session's language
 st.set_page_config(page_title=t("app.name"), page_icon=":material/palette:", layout="wide")

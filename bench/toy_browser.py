@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 from bench import app_server
-from pages.toy_view import SPEEDS
+from ui.toy_view import SPEEDS
 
 # Records (time in ms, displayed iteration) each time the toy's Iteration figure changes.
 WATCH_ITERATION = """() => {

@@ -1,12 +1,12 @@
 """Concepts: where GANs come from, what a GAN is, the game it plays (and a toy GAN playing it,
 pages/toy_view.py) and its mathematics, one training iteration, uses and open problems, and what the
 source article's code gets wrong. No TensorFlow: this page opens at once. Its words are in
-pages/locales/; the equations are below."""
+locales/; the equations are below."""
 
 import streamlit as st
 
-from pages import common, toy_view
-from pages.i18n import names, t
+from ui import common, toy_view
+from ui.i18n import names, t
 
 common.use_the_router()
 

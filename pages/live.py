@@ -5,8 +5,8 @@ from pathlib import Path
 import streamlit as st
 
 from gan import cli, curves, images, runs
-from pages import common, quality_view
-from pages.i18n import names, t
+from ui import common, quality_view
+from ui.i18n import names, t
 
 common.use_the_router()
 

@@ -9,8 +9,8 @@ import numpy as np
 import streamlit as st
 
 from gan import images, quality, runs, sampling
-from pages import common, quality_view
-from pages.i18n import t
+from ui import common, quality_view
+from ui.i18n import t
 
 common.use_the_router()
 

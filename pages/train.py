@@ -8,8 +8,8 @@ from pathlib import Path
 import streamlit as st
 
 from gan import archive, cli, config, data, launcher, limits, runs
-from pages import budget_view, common
-from pages.i18n import names, t
+from ui import budget_view, common
+from ui.i18n import names, t
 
 common.use_the_router()
 

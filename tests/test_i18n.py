@@ -12,11 +12,11 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from gan import config, curves, data, quality, runs
-from pages import common, i18n, quality_view
+from ui import common, i18n, quality_view
 
 REPO = Path(__file__).resolve().parents[1]
 APP = str(REPO / "app.py")
-SOURCES = [REPO / "app.py", *sorted((REPO / "pages").glob("*.py"))]
+SOURCES = [REPO / "app.py", *sorted((REPO / "pages").glob("*.py")), *sorted((REPO / "ui").glob("*.py"))]
 EN, ZH = i18n.catalogue("en"), i18n.catalogue("zh")
 MATH = re.compile(r"\$[^$]+\$")
 PLOTLY = re.compile(r"%\{[^}]*\}")  # Plotly's hover-template fields, not ours
@@ -29,7 +29,7 @@ def placeholders(text: str) -> set[str]:
 
 
 def lookups() -> list[tuple[str, ast.Call]]:
-    """Every t(...) and names(...) call in app.py and pages/, with the called function's name."""
+    """Every t(...) and names(...) call in app.py, pages/ and ui/, with the called function's name."""
     found = []
     for path in SOURCES:
         for node in ast.walk(ast.parse(path.read_text(), str(path))):

@@ -11,8 +11,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from gan import quality, runs, sampling, training
-from pages import common
 from tests.conftest import tiny_config
+from ui import common
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 

@@ -1,4 +1,4 @@
-"""The toy GAN on the Concepts page (pages/toy_view.py): it renders, Step / Step D / Step G / Reset
+"""The toy GAN on the Concepts page (ui/toy_view.py): it renders, Step / Step D / Step G / Reset
 do what they say, knobs retune or rebuild, experiments load and stop, a bad CSV is an error, not a
 crash, and everything reads in Chinese."""
 
@@ -10,7 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from gan import toy
-from pages import i18n
+from ui import i18n
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 EN, ZH = i18n.catalogue("en"), i18n.catalogue("zh")

@@ -1,4 +1,4 @@
-"""The interface's words in English and 中文: one TOML catalogue per language in pages/locales/,
+"""The interface's words in English and 中文: one TOML catalogue per language in locales/,
 looked up with t(key, **params). The language is the sidebar's choice, first taken from ?lang=."""
 
 import functools
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import streamlit as st
 
-LOCALES = Path(__file__).resolve().with_name("locales")
+LOCALES = Path(__file__).resolve().parents[1] / "locales"
 LANGUAGES = {"en": "English", "zh": "中文"}
 DEFAULT = "en"
 KEY = "lang"  # the session-state key of the sidebar switch and the name of the query parameter

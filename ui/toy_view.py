@@ -14,7 +14,7 @@ import streamlit as st
 
 from gan import toy
 from gan.config import ConfigError
-from pages.i18n import t
+from ui.i18n import t
 
 SOURCES = (*toy.TARGETS, "upload", "sketch")
 KNOBS = ("loss", "g_lr", "d_lr", "d_steps", "hidden", "layers", "noise_dim", "seed")  # session keys toy_<knob>

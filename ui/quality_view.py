@@ -8,8 +8,8 @@ import pandas as pd
 import streamlit as st
 
 from gan import curves, quality, runs
-from pages import i18n
-from pages.i18n import t
+from ui import i18n
+from ui.i18n import t
 
 UNSURE_STYLE = "background-color: rgba(255, 170, 0, 0.3)"  # amber: readable on light and dark themes
 

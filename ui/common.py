@@ -8,8 +8,8 @@ from pathlib import Path
 import streamlit as st
 
 from gan import limits, runs
-from pages import i18n
-from pages.i18n import t
+from ui import i18n
+from ui.i18n import t
 
 PRETRAINED = Path(__file__).resolve().parents[1] / "gan" / "assets" / "pretrained"
 STATE_ICONS = {"queued": "⏳", "running": "🏃", "finished": "✅", "failed": "❌",

@@ -6,8 +6,8 @@ in its own process."""
 import streamlit as st
 
 from gan import cli, config, launcher, runs, speed
-from pages import common
-from pages.i18n import t
+from ui import common
+from ui.i18n import t
 
 CHOICES = (None, *speed.BUDGETS_MINUTES, "custom")
 POLL_SECONDS = 2

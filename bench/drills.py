@@ -52,7 +52,7 @@ def consistent(run_dir: Path) -> str | None:
     status = runs.read_status(run_dir)
     if runs.read_config(run_dir) is None:
         return "config.json unreadable"
-    epoch = (runs.load_checkpoint(run_dir) or ([], {"epoch": 0}))[1]["epoch"]
+    epoch = (runs.load_checkpoint(run_dir) or ({}, {"epoch": 0}))[1]["epoch"]
     steps = [int(r["step"]) for r in runs.read_metrics(run_dir) if r["epoch"] <= epoch]
     if steps != sorted(set(steps)):
         return "duplicated metrics steps"
@@ -63,7 +63,7 @@ def consistent(run_dir: Path) -> str | None:
             sampling.load_generator(run_dir / "generator.keras")
         except sampling.GeneratorError as error:
             return f"generator unloadable: {error}"
-    if status.get("state") == "running":
+    if status.state == "running":
         return "a killed run still reads as running"
     return None
 
@@ -86,12 +86,12 @@ def kill_drill(kills: int, root: Path) -> tuple[int, int]:
         tried += 1
         problem = consistent(run_dir)
         survived += problem is None
-        epoch = runs.read_status(run_dir).get("epoch", 0)
+        epoch = runs.read_status(run_dir).epoch
         print(f"  kill {tried:>2}: epoch {epoch} complete, {'ok' if problem is None else problem}", flush=True)
     subprocess.run([sys.executable, "-m", "gan.train", *args, "--quiet"], cwd=REPO, check=True,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     steps = [int(r["step"]) for r in runs.read_metrics(run_dir)]
-    final_ok = steps == expected_steps(1024 // 32, 6) and runs.read_status(run_dir)["state"] == "finished"
+    final_ok = steps == expected_steps(1024 // 32, 6) and runs.read_status(run_dir).state == "finished"
     print(f"  final run: {len(steps)} metrics rows, {'no duplicated or missing step' if final_ok else 'BROKEN'}")
     return survived if final_ok else 0, tried
 

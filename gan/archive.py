@@ -4,6 +4,7 @@ someone else's archive under a runs root (import) that refuses anything it canno
 import contextlib
 import csv
 import io
+import itertools
 import json
 import math
 import re
@@ -21,23 +22,26 @@ from PIL import Image
 
 from gan import runs, sampling
 from gan.config import ConfigError, RunConfig
+from gan.errors import UserError
 
 MB = 2**20
 RUN_FILES = ("config.json", "status.json", "metrics.csv", "quality.csv", "generator.keras", "checkpoint.npz")
 SAMPLE = re.compile(r"^samples/epoch_(\d{4})\.png$")
-CSV_FIELDS = {"metrics.csv": runs.METRICS_FIELDS, "quality.csv": runs.QUALITY_FIELDS}
+# Each CSV's accepted headers, current first: runs exported before a column was added still import.
+CSV_FIELDS = {"metrics.csv": (runs.METRICS_FIELDS, runs.LEGACY_METRICS_FIELDS), "quality.csv": (runs.QUALITY_FIELDS,)}
 ALLOWED = ", ".join((*RUN_FILES, "samples/epoch_NNNN.png"))
 JSON_BYTES = MB  # config.json and status.json are a few hundred bytes
 PNG_SIDE = 4096  # a sample grid is about 500 pixels a side; a larger one is a decompression bomb
 RATIO_FROM = MB  # only members larger than this are held to the compression ratio
 # The status fields an import keeps: they describe the run, never a process of the exporting machine.
-STATUS_NUMBERS = ("epoch", "step", "steps_total", "images_per_s", "peak_memory_mb", "n_train", "created")
-STATUS_TEXT = ("error", "quality_error", "data_source", "data_description")
+STATUS_KEPT = ("step", "steps_total", "images_per_s", "peak_memory_mb", "n_train", "created", "data_source",
+               "data_description", "error", "quality_error")
 UNSAFE_NAME = re.compile(r"[\x00-\x1f\\:]")  # control characters, Windows separators, drive letters
 
 
-class ArchiveError(ValueError):
-    """An archive that cannot be exported or imported; the message tells the user why."""
+class ArchiveError(UserError, ValueError):
+    """An archive that cannot be exported or imported; its kind and params say why (catalogue
+    texts error.archive_*)."""
 
 
 @dataclass(frozen=True)
@@ -63,12 +67,6 @@ class Imported:
     run_id: str
     existed: bool
 
-    @property
-    def message(self) -> str:
-        if self.existed:
-            return f"Run {self.run_id} is already here with the same configuration: kept the existing copy."
-        return f"Imported run {self.run_id}."
-
 
 # --- export ----------------------------------------------------------------------------
 
@@ -82,9 +80,9 @@ def export_run(run_dir: Path, checkpoint: bool | None = None) -> bytes:
     run_dir = Path(run_dir)
     cfg = runs.read_config(run_dir)
     if cfg is None:
-        raise ArchiveError(f"{run_dir} is not a run folder with a valid config.json: nothing to export.")
+        raise ArchiveError("archive_export_not_run", path=run_dir)
     if checkpoint is None:
-        checkpoint = runs.read_status(run_dir).get("state") != "finished"
+        checkpoint = runs.read_status(run_dir).state != "finished"
     names = [name for name in RUN_FILES if checkpoint or name != "checkpoint.npz"]
     grids = (png.relative_to(run_dir).as_posix() for _, png in runs.list_samples(run_dir))
     names += [name for name in grids if SAMPLE.match(name)]
@@ -113,13 +111,12 @@ def import_run(data: bytes | IO[bytes], root: Path, limits: ImportLimits = LIMIT
     try:
         archive = zipfile.ZipFile(io.BytesIO(blob))
     except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as error:
-        raise ArchiveError("This file is not a run archive (not a zip file).") from error
+        raise ArchiveError("archive_not_zip") from error
     with archive:
-        run_id, files = _layout(_check_members(archive.infolist(), limits, limits.total_bytes, "The archive"))
+        run_id, files = _layout(_check_members(archive.infolist(), limits, limits.total_bytes))
         cfg = _archived_config(archive, files)
         if run_id != cfg.run_id:
-            raise ArchiveError(f"The archive's folder is named {run_id} but its config.json is run {cfg.run_id}: "
-                               "the files were renamed or the config was edited.")
+            raise ArchiveError("archive_renamed", folder=run_id, run_id=cfg.run_id)
         status = _archived_json(archive, files, "status.json") if "status.json" in files else {}
         root = Path(root)
         root.mkdir(parents=True, exist_ok=True)
@@ -137,7 +134,7 @@ def import_run(data: bytes | IO[bytes], root: Path, limits: ImportLimits = LIMIT
                 except runs.RunError:  # imported by someone else meanwhile
                     return _existing(target, cfg)
         except OSError as error:
-            raise ArchiveError(f"The run could not be written under {root}: {error.strerror or error}") from error
+            raise ArchiveError("archive_unwritable", error.strerror or error, root=root) from error
     return Imported(path, run_id, existed=False)
 
 
@@ -145,9 +142,9 @@ def _read_upload(data: bytes | IO[bytes], limit: int) -> bytes:
     """The archive's bytes (a file is read from its current position), at most `limit` of them."""
     blob = bytes(data) if isinstance(data, (bytes, bytearray, memoryview)) else data.read(limit + 1)
     if not isinstance(blob, bytes):
-        raise ArchiveError("This file is not a run archive (open it in binary mode).")
+        raise ArchiveError("archive_not_binary")
     if len(blob) > limit:
-        raise ArchiveError(f"The archive is larger than the {_size(limit)} an import accepts.")
+        raise ArchiveError("archive_too_large", limit=_size(limit))
     return blob
 
 
@@ -155,40 +152,37 @@ def _size(n: float) -> str:
     return f"{n / MB:.0f} MB" if n >= MB else f"{n:,.0f} bytes"
 
 
-def _check_members(infos: list[zipfile.ZipInfo], limits: ImportLimits, total_limit: int,
-                   where: str) -> dict[str, zipfile.ZipInfo]:
+def _check_members(infos: list[zipfile.ZipInfo], limits: ImportLimits, total_limit: int) -> dict[str, zipfile.ZipInfo]:
     """Members by name, refusing zip bombs (sizes, count, ratio), unsafe names, links and duplicates.
 
     Declared sizes can be trusted for extraction: zipfile stops reading a member at its declared
     size and checks its CRC, so a member that lies about its size fails instead of growing.
     """
     if len(infos) > limits.members:
-        raise ArchiveError(f"{where} holds {len(infos):,} files; at most {limits.members:,} are accepted.")
+        raise ArchiveError("archive_too_many_files", count=f"{len(infos):,}", limit=f"{limits.members:,}")
     members: dict[str, zipfile.ZipInfo] = {}
     total = 0
     for info in infos:
         name = info.orig_filename
         parts = name.rstrip("/").split("/")
         if not name or name.startswith("/") or UNSAFE_NAME.search(name) or {"", ".", ".."} & set(parts):
-            raise ArchiveError(f"{where} holds {name!r}, a path that could point outside its folder "
-                               "(absolute paths, '..', backslashes and drive letters are refused).")
+            raise ArchiveError("archive_unsafe_path", name=repr(name))
         if stat.S_IFMT(info.external_attr >> 16) not in (0, stat.S_IFREG, stat.S_IFDIR):
-            raise ArchiveError(f"{where} holds {name!r} as a link or special file; only plain files are accepted.")
+            raise ArchiveError("archive_link", name=repr(name))
         if info.flag_bits & 0x1:
-            raise ArchiveError(f"{where} holds {name!r} encrypted; run archives are not encrypted.")
+            raise ArchiveError("archive_encrypted", name=repr(name))
         if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-            raise ArchiveError(f"{where} holds {name!r} in an unsupported compression (use stored or deflate).")
+            raise ArchiveError("archive_compression", name=repr(name))
         if info.file_size > limits.member_bytes:
-            raise ArchiveError(f"{where} holds {name!r} of {_size(info.file_size)}; at most "
-                               f"{_size(limits.member_bytes)} per file is accepted.")
+            raise ArchiveError("archive_member_too_large", name=repr(name), size=_size(info.file_size),
+                               limit=_size(limits.member_bytes))
         if info.file_size > RATIO_FROM and info.file_size > limits.ratio * max(info.compress_size, 1):
-            raise ArchiveError(f"{where} holds {name!r}, compressed more than {limits.ratio:g} times: "
-                               "refused as a zip bomb.")
+            raise ArchiveError("archive_zip_bomb", name=repr(name), ratio=f"{limits.ratio:g}")
         total += info.file_size
         if total > total_limit:
-            raise ArchiveError(f"{where} unpacks to more than the {_size(total_limit)} an import accepts.")
+            raise ArchiveError("archive_unpacks_too_large", limit=_size(total_limit))
         if name in members:
-            raise ArchiveError(f"{where} holds {name!r} twice.")
+            raise ArchiveError("archive_duplicate", name=repr(name))
         members[name] = info
     return members
 
@@ -197,18 +191,17 @@ def _layout(members: dict[str, zipfile.ZipInfo]) -> tuple[str, dict[str, zipfile
     """(the run id folder, {name inside it: member}), refusing anything that is not part of a run."""
     tops = sorted({name.split("/")[0] for name in members})
     if len(tops) != 1 or not all(name.startswith(f"{tops[0]}/") for name in members):
-        raise ArchiveError("A run archive holds exactly one folder, named by the run id, with the run's files "
-                           f"inside; this one holds {', '.join(tops[:5]) or 'nothing'}.")
+        raise ArchiveError("archive_layout", found=", ".join(tops[:5]) or "—")
     run_id = tops[0]
     if not runs.RUN_ID.match(run_id):
-        raise ArchiveError(f"The archive's folder {run_id!r} is not a run id.")
+        raise ArchiveError("archive_bad_run_id", folder=repr(run_id))
     files = {}
     for name, info in members.items():
         inner = name[len(run_id) + 1:]
         if info.is_dir() and inner.rstrip("/") in ("", "samples"):
             continue
         if info.is_dir() or not (inner in RUN_FILES or SAMPLE.match(inner)):
-            raise ArchiveError(f"The archive holds {inner!r}, which is not part of a run (allowed: {ALLOWED}).")
+            raise ArchiveError("archive_foreign_file", name=repr(inner), allowed=ALLOWED)
         files[inner] = info
     return run_id, files
 
@@ -219,26 +212,25 @@ def _archived_json(archive: zipfile.ZipFile, files: dict[str, zipfile.ZipInfo], 
         if info.file_size > JSON_BYTES:
             raise ValueError
         value = json.loads(archive.read(info).decode("utf-8"))
-    except (ValueError, zipfile.BadZipFile, OSError, EOFError) as error:
-        raise ArchiveError(f"The archive's {name} is damaged (not readable JSON).") from error
+    except (ValueError, RecursionError, zipfile.BadZipFile, OSError, EOFError) as error:
+        raise ArchiveError("archive_bad_json", name=name) from error  # RecursionError: nested thousands deep
     if not isinstance(value, dict):
-        raise ArchiveError(f"The archive's {name} is damaged (not a JSON object).")
+        raise ArchiveError("archive_json_not_object", name=name)
     return value
 
 
 def _archived_config(archive: zipfile.ZipFile, files: dict[str, zipfile.ZipInfo]) -> RunConfig:
     if "config.json" not in files:
-        raise ArchiveError("The archive has no config.json: it is not a run.")
+        raise ArchiveError("archive_no_config")
     try:
         return RunConfig.from_dict(_archived_json(archive, files, "config.json"))
     except ConfigError as error:
-        raise ArchiveError(f"The archive's config.json is not a valid configuration: {error}") from error
+        raise ArchiveError("archive_bad_config", reason=error) from error
 
 
 def _existing(target: Path, cfg: RunConfig) -> Imported:
     if runs.read_config(target) != cfg:
-        raise ArchiveError(f"A folder named {cfg.run_id} already exists in the runs folder and is not this run; "
-                           "move it away to import the archive.")
+        raise ArchiveError("archive_folder_taken", run_id=cfg.run_id)
     return Imported(target, cfg.run_id, existed=True)
 
 
@@ -252,7 +244,7 @@ def _extract(archive: zipfile.ZipFile, files: dict[str, zipfile.ZipInfo], staged
             with archive.open(info) as source, open(staged.joinpath(*name.split("/")), "xb") as sink:
                 shutil.copyfileobj(source, sink, MB)
         except (zipfile.BadZipFile, EOFError, zlib.error) as error:
-            raise ArchiveError(f"The archive's {name} is damaged ({error}).") from error
+            raise ArchiveError("archive_damaged_member", error, name=name) from error
 
 
 def _check_files(staged: Path, cfg: RunConfig, limits: ImportLimits) -> int | None:
@@ -263,31 +255,36 @@ def _check_files(staged: Path, cfg: RunConfig, limits: ImportLimits) -> int | No
     for epoch, png in runs.list_samples(staged):
         _check_png(png)
         if epoch > cfg.epochs:
-            raise ArchiveError(f"The archive holds a sample grid for epoch {epoch} of a {cfg.epochs}-epoch run.")
+            raise ArchiveError("archive_grid_beyond_run", epoch=epoch, epochs=cfg.epochs)
     epoch = _check_checkpoint(staged / "checkpoint.npz", cfg, limits) if (staged / "checkpoint.npz").exists() else None
     if (staged / "generator.keras").exists():
         _check_generator(staged / "generator.keras", cfg, limits)
     return epoch
 
 
-def _check_csv(path: Path, fields: tuple[str, ...]) -> None:
-    """The header must be `fields`, every complete row as many numbers (a half-written last line is fine)."""
+def _check_csv(path: Path, accepted: tuple[tuple[str, ...], ...]) -> None:
+    """The header must be one of `accepted`, every complete row as many numbers (a half-written last
+    line is fine)."""
     try:
         text = path.read_bytes().decode("utf-8")
     except UnicodeDecodeError as error:
-        raise ArchiveError(f"The archive's {path.name} is not text.") from error
+        raise ArchiveError("archive_csv_not_text", name=path.name) from error
     lines = text.split("\n")[:-1]  # what follows the last newline is a line being written, not data
     if not lines:
         return
-    if lines[0].split(",") != list(fields):
-        raise ArchiveError(f"The archive's {path.name} does not have the expected columns ({','.join(fields)}).")
-    for number, row in enumerate(csv.reader(lines[1:]), start=2):
-        try:
+    fields = next((fields for fields in accepted if lines[0].split(",") == list(fields)), None)
+    if fields is None:
+        raise ArchiveError("archive_csv_columns", name=path.name, columns=",".join(accepted[0]))
+    rows = csv.reader(lines[1:])
+    for number in itertools.count(2):
+        try:  # csv.Error: a field longer than the csv module's limit (a 50 MB line, say)
+            row = next(rows, None)
+            if row is None:
+                return
             if row and (len(row) != len(fields) or any(value and not _is_number(value) for value in row)):
                 raise ValueError
-        except ValueError as error:
-            raise ArchiveError(f"Line {number} of the archive's {path.name} is not a row of "
-                               f"{len(fields)} numbers.") from error
+        except (ValueError, csv.Error) as error:
+            raise ArchiveError("archive_csv_row", line=number, name=path.name, columns=len(fields)) from error
 
 
 def _is_number(value: str) -> bool:
@@ -305,7 +302,7 @@ def _check_png(path: Path) -> None:
                 raise ValueError(f"a {picture.format} image of {picture.size[0]}x{picture.size[1]} pixels")
             picture.load()
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
-        raise ArchiveError(f"The archive's {name} is not a readable sample grid (damaged or not a PNG).") from error
+        raise ArchiveError("archive_bad_grid", name=name) from error
 
 
 def _check_inner_zip(path: Path, limits: ImportLimits) -> None:
@@ -314,22 +311,26 @@ def _check_inner_zip(path: Path, limits: ImportLimits) -> None:
         with zipfile.ZipFile(path) as inner:
             infos = inner.infolist()
     except (zipfile.BadZipFile, OSError, ValueError, EOFError) as error:
-        raise ArchiveError(f"The archive's {path.name} is damaged (not a zip file).") from error
-    _check_members(infos, limits, limits.member_bytes, f"The archive's {path.name}")
+        raise ArchiveError("archive_inner_not_zip", name=path.name) from error
+    try:
+        _check_members(infos, limits, limits.member_bytes)
+    except ArchiveError as error:
+        raise ArchiveError("archive_inner_refused", name=path.name, reason=error) from error
 
 
 def _check_checkpoint(path: Path, cfg: RunConfig, limits: ImportLimits) -> int:
     """The completed epoch the checkpoint holds; it must be loadable, numeric and within the run."""
     _check_inner_zip(path, limits)
-    loaded = runs.load_checkpoint(path.parent)  # allow_pickle stays False: no objects, no code
-    if loaded is None:
-        raise ArchiveError("The archive's checkpoint.npz is damaged.")
-    arrays, meta = loaded
-    epoch, step, seconds = (meta.get(key) if isinstance(meta, dict) else None for key in ("epoch", "step", "seconds"))
+    try:
+        arrays, meta = runs.load_checkpoint(path.parent)  # allow_pickle stays False: no objects, no code
+    except runs.CheckpointError as error:
+        raise ArchiveError("archive_checkpoint_damaged") from error
+    epoch, step, seconds = (meta.get(key) for key in ("epoch", "step", "seconds"))
     valid = (_is_int(epoch) and 1 <= epoch <= cfg.epochs and _is_int(step) and step >= 0
-             and _is_real(seconds) and all(a.dtype.kind in "biuf" for a in arrays))
+             and _is_real(seconds) and runs.same_trajectory(meta.get("config", cfg.to_dict()), cfg.to_dict())
+             and all(a.dtype.kind in "biuf" for a in arrays.values()))
     if not valid:
-        raise ArchiveError(f"The archive's checkpoint.npz does not belong to this {cfg.epochs}-epoch run.")
+        raise ArchiveError("archive_checkpoint_foreign", epochs=cfg.epochs)
     return epoch
 
 
@@ -346,24 +347,25 @@ def _check_generator(path: Path, cfg: RunConfig, limits: ImportLimits) -> None:
     _check_inner_zip(path, limits)
     try:
         generator = sampling.load_generator(path)
-    except sampling.GeneratorError as error:
-        reason = str(error.__cause__ or error).replace(str(path), "generator.keras")
-        raise ArchiveError(f"The archive's generator.keras is refused: {reason}") from error
+    except sampling.GeneratorError as error:  # named as in the archive, not by the staging folder's path
+        reason = sampling.GeneratorError(error.kind, error.detail, **{**error.params, "path": "generator.keras"})
+        raise ArchiveError("archive_inner_refused", name="generator.keras", reason=reason) from error
     if sampling.latent_dim(generator) != cfg.latent_dim or sampling.is_conditional(generator) != cfg.conditional:
-        raise ArchiveError(f"The archive's generator.keras does not match its config (latent {cfg.latent_dim}, "
-                           f"{'conditional' if cfg.conditional else 'unconditional'}).")
+        kind = "conditional" if cfg.conditional else "unconditional"
+        raise ArchiveError(f"archive_generator_not_{kind}", latent_dim=cfg.latent_dim)
 
 
-def _imported_status(status: dict[str, Any], cfg: RunConfig, epoch: int | None, has_generator: bool) -> dict:
+def _imported_status(raw: dict[str, Any], cfg: RunConfig, epoch: int | None, has_generator: bool) -> dict:
     """The archive's status fields that describe the run, never its process: no pid, no heartbeat.
+    Fields of the wrong type are dropped, as runs.Status reads them.
 
     Without a checkpoint an unfinished run restarts from epoch 0, so that is the epoch it reports.
     """
-    kept = {key: status[key] for key in STATUS_NUMBERS if _is_real(status.get(key))}
-    kept.update({key: status[key] for key in STATUS_TEXT if isinstance(status.get(key), str)})
-    claims_finished = status.get("state") == "finished" and has_generator
+    status = runs.Status.from_dict(raw)
+    kept = {name: getattr(status, name) for name in STATUS_KEPT if getattr(status, name) is not None}
+    claims_finished = status.state == "finished" and has_generator
     if epoch is None:
-        epoch = cfg.epochs if claims_finished and kept.get("epoch") == cfg.epochs else 0
+        epoch = cfg.epochs if claims_finished and status.epoch == cfg.epochs else 0
     finished = claims_finished and epoch == cfg.epochs
     return {**kept, "state": "finished" if finished else "interrupted", "epoch": epoch, "epochs": cfg.epochs,
             "imported": time.time()}

@@ -7,8 +7,11 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from gan import errors
+
 DATASETS = ("mnist", "fashion_mnist")
 ARCHITECTURES = ("dcgan_lean", "dcgan_small", "dcgan_tutorial", "mlp")
+SEED_MAX = 2**31 - 1  # every seed the app accepts: forms, command lines, the toy
 LOSSES = ("nonsat", "minimax", "lsgan", "hinge", "wgan_gp")
 
 
@@ -18,8 +21,10 @@ class ConfigError(ValueError):
     params low, high and value, for instance (see rule()); kind "" when only the message says it."""
 
     def __init__(self, field: str, message: str, kind: str = "", params: dict[str, str] | None = None):
-        super().__init__(f"{field}: {message}")
-        self.field, self.kind, self.params = field, kind, params or {}
+        field = errors.shorten(field, 60)  # a hostile value must not be echoed whole
+        super().__init__(f"{field}: {errors.shorten(message, 300)}")
+        self.field, self.kind = field, kind
+        self.params = {name: errors.shorten(value, 300) for name, value in (params or {}).items()}
 
 
 @dataclass(frozen=True)
@@ -88,13 +93,14 @@ RANGES: dict[str, tuple[float, float]] = {
     "label_smoothing": (0.0, 0.5),
     "ema_decay": (0.0, 0.9999),
     "g_top_k": (0.1, 1.0),
-    "seed": (0, 2**31 - 1),
+    "seed": (0, SEED_MAX),
 }
 CHOICES: dict[str, tuple[str, ...]] = {
     "dataset": DATASETS,
     "architecture": ARCHITECTURES,
     "loss": LOSSES,
 }
+SCHEMA = (FIELD_TYPES, RANGES, CHOICES)
 
 PRESETS: dict[str, dict[str, Any]] = {
     # A DCGAN sized for CPUs, tuned by measurement for quality per second on a fast (AVX-512, 2
@@ -156,55 +162,69 @@ def coerce(field: str, value: Any) -> Any:
     return value
 
 
-def bounds(field: str) -> tuple[str, str]:
+def bounds(field: str, ranges: dict | None = None) -> tuple[str, str]:
     """A ranged field's (low, high) as messages write them: whole-number bounds in full, so
     2147483647 does not print as 2.14748e+09."""
-    return tuple(str(bound) if isinstance(bound, int) else f"{bound:g}" for bound in RANGES[field])
+    return tuple(str(bound) if isinstance(bound, int) else f"{bound:g}" for bound in (ranges or RANGES)[field])
 
 
-def rule(field: str, value: Any, kind: str = "") -> tuple[str, dict[str, str]]:
+def rule(field: str, value: Any, kind: str = "", schema: tuple | None = None) -> tuple[str, dict[str, str]]:
     """ConfigError's kind and params for "must be <allowed(field)>, not <value>": kind "range",
     "choice", "bool" or "text" by the field (or the kind given: "number", "whole_number"); params
-    value (its repr) and low and high, or choices."""
+    value (its repr) and low and high, or choices. schema: (field types, ranges, choices), this
+    module's by default."""
+    field_types, ranges, choices = schema or SCHEMA
     params = {"value": repr(value)}
-    if field in RANGES:
-        params["low"], params["high"] = bounds(field)
+    if field in ranges:
+        params["low"], params["high"] = bounds(field, ranges)
         return kind or "range", params
-    if field in CHOICES:
-        params["choices"] = ", ".join(CHOICES[field])
+    if field in choices:
+        params["choices"] = ", ".join(choices[field])
         return kind or "choice", params
-    return kind or ("bool" if FIELD_TYPES.get(field) is bool else "text"), params
+    return kind or ("bool" if field_types.get(field) is bool else "text"), params
 
 
-def allowed(field: str) -> str:
+def allowed(field: str, schema: tuple | None = None) -> str:
     """The field's allowed values as messages state them: 'between 8 and 1024', 'one of …', 'true or false'."""
-    if field in RANGES:
-        low, high = bounds(field)
+    field_types, ranges, choices = schema or SCHEMA
+    if field in ranges:
+        low, high = bounds(field, ranges)
         return f"between {low} and {high}"
-    if field in CHOICES:
-        return f"one of {', '.join(CHOICES[field])}"
-    return "true or false" if FIELD_TYPES.get(field) is bool else "text"
+    if field in choices:
+        return f"one of {', '.join(choices[field])}"
+    return "true or false" if field_types.get(field) is bool else "text"
+
+
+def check_fields(obj: Any, schema: tuple) -> None:
+    """Raise ConfigError naming the first field of obj (a dataclass) of the wrong type, outside its
+    choices or outside its range. schema: (field types, ranges, choices); the run config and the
+    toy GAN's settings share this check."""
+    field_types, ranges, choices = schema
+
+    def refuse(field: str, value: Any, words: str = "", kind: str = ""):
+        return ConfigError(field, f"must be {words}{allowed(field, schema)}, not {value!r}",
+                           *rule(field, value, kind, schema))
+
+    for field, kind in field_types.items():
+        value = getattr(obj, field)
+        if kind is bool and not isinstance(value, bool) or kind is str and not isinstance(value, str):
+            raise refuse(field, value)
+        if kind in (int, float) and (isinstance(value, bool) or not isinstance(value, (int, float))):
+            raise refuse(field, value, "a number ", "number")
+        if kind is int and isinstance(value, float):
+            raise refuse(field, value, "a whole number ", "whole_number")
+    for field, options in choices.items():
+        if getattr(obj, field) not in options:
+            raise refuse(field, getattr(obj, field))
+    for field, (low, high) in ranges.items():
+        value = getattr(obj, field)
+        if not low <= value <= high:  # also false for NaN
+            raise refuse(field, value)
 
 
 def validate(cfg: RunConfig) -> None:
     """Raise ConfigError naming the first field outside its allowed values or range."""
-    for field, kind in FIELD_TYPES.items():
-        value = getattr(cfg, field)
-        if kind is bool and not isinstance(value, bool) or kind is str and not isinstance(value, str):
-            raise ConfigError(field, f"must be {allowed(field)}, not {value!r}", *rule(field, value))
-        if kind in (int, float) and (isinstance(value, bool) or not isinstance(value, (int, float))):
-            raise ConfigError(field, f"must be a number {allowed(field)}, not {value!r}", *rule(field, value, "number"))
-        if kind is int and isinstance(value, float):
-            raise ConfigError(field, f"must be a whole number {allowed(field)}, not {value!r}",
-                              *rule(field, value, "whole_number"))
-    for field, choices in CHOICES.items():
-        if getattr(cfg, field) not in choices:
-            raise ConfigError(field, f"must be {allowed(field)}, not {getattr(cfg, field)!r}",
-                              *rule(field, getattr(cfg, field)))
-    for field, (low, high) in RANGES.items():
-        value = getattr(cfg, field)
-        if not low <= value <= high:  # also false for NaN
-            raise ConfigError(field, f"must be {allowed(field)}, not {value!r}", *rule(field, value))
+    check_fields(cfg, SCHEMA)
     if cfg.batch_size > cfg.n_images:
         raise ConfigError("batch_size", f"must be at most n_images ({cfg.n_images}), not {cfg.batch_size}",
                           "batch_size", {"n_images": str(cfg.n_images), "value": str(cfg.batch_size)})

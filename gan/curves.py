@@ -4,6 +4,7 @@ and quality per epoch from its quality.csv, as Plotly figures and metric summari
 import io
 import math
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -11,11 +12,32 @@ import pandas as pd
 import plotly.colors
 import plotly.graph_objects as go
 
+from gan import runs
+from gan.data import N_CLASSES
+
 MAX_POINTS = 2000  # per curve: a browser redrawing 100,000 points every refresh feels stuck
 PALETTE = plotly.colors.qualitative.D3  # distinct hues: the theme's default blues look alike
 FLOOR_LABEL = "real digits"
-N_CLASSES = 10
 # quality.csv column: (name, how its value is written, lower is better)
+@dataclass(frozen=True)
+class Verdict:
+    """How a loss's discriminator output reads: the metrics.csv columns that show it, and the value
+    it settles at when D cannot tell real from fake (None: no fixed value, only the gap matters)."""
+
+    columns: tuple[str, str]
+    probability: bool
+    reference: float | None
+
+
+PROBABILITY, SCORES = ("d_real", "d_fake"), ("d_real_score", "d_fake_score")
+# nonsat and minimax train sigmoid(D) as a probability: 0.5 when D cannot tell. LSGAN regresses D
+# to 1 on reals and 0 on fakes, so its best answer is then 0.5 too. Hinge and WGAN scores are
+# unbounded; at the balance point real and fake score alike, wherever that is.
+VERDICTS = {"nonsat": Verdict(PROBABILITY, True, 0.5), "minimax": Verdict(PROBABILITY, True, 0.5),
+            "lsgan": Verdict(SCORES, False, 0.5), "hinge": Verdict(SCORES, False, None),
+            "wgan_gp": Verdict(SCORES, False, None)}
+SEPARATION = "d_separation"  # the share of (real, fake) pairs D orders right: 0.5 when it cannot tell
+
 QUALITY = {"fdd": ("FDD", "{:.3g}", True), "score": ("Classifier score", "{:.2f}", False),
            "confident": ("Confident", "{:.0%}", False), "entropy": ("Class entropy", "{:.2f}", False)}
 
@@ -25,10 +47,13 @@ def _empty() -> pd.DataFrame:
 
 
 def _parse(block: bytes, header: list[str]) -> pd.DataFrame:
-    """Complete CSV lines -> float columns; rows with a wrong field count or a non-number are dropped."""
+    """Complete CSV lines -> float columns. A row with too many fields, or without a number in one of
+    the columns every run has written since the first version, is dropped; the later columns may be
+    empty (NaN): rows written before they existed."""
     frame = pd.read_csv(io.BytesIO(block), names=header, header=None, on_bad_lines="skip",
                         skip_blank_lines=True)
-    return frame.apply(pd.to_numeric, errors="coerce").dropna().astype("float64")
+    required = [column for column in header if column in runs.LEGACY_METRICS_FIELDS]
+    return frame.apply(pd.to_numeric, errors="coerce").dropna(subset=required).astype("float64")
 
 
 class MetricsTail:
@@ -82,7 +107,7 @@ class MetricsTail:
             return self._frame
 
 
-def read_metrics(path: str | Path) -> pd.DataFrame:
+def metrics_frame(path: str | Path) -> pd.DataFrame:
     """A metrics.csv read once (see MetricsTail for what is tolerated)."""
     return MetricsTail(path).read()
 

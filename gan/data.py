@@ -8,7 +8,11 @@ from pathlib import Path
 
 import numpy as np
 
-ASSETS = Path(__file__).resolve().parent / "assets"
+from gan.errors import UserError
+
+ASSETS = Path(__file__).resolve().parent / "assets"  # every bundled file: digits, classifier, pretrained run
+N_CLASSES = 10  # digits 0-9
+IMAGE_SHAPE = (28, 28, 1)  # height, width, channels of every image the models see
 BUNDLED = ASSETS / "digits.npz"
 FORCE_BUNDLED_ENV = "GAN_BUNDLED_DATA"  # set to 1 to never try keras.datasets (tests do)
 
@@ -19,8 +23,8 @@ SOURCE_LABELS = {
 }
 
 
-class DataUnavailable(RuntimeError):
-    """The requested dataset can be neither loaded nor downloaded."""
+class DataUnavailable(UserError, RuntimeError):
+    """The requested dataset can be neither loaded nor downloaded; its kind says why."""
 
 
 @dataclass(frozen=True)
@@ -41,7 +45,7 @@ def load_bundled() -> Dataset:
     expected = (ASSETS / "digits.sha256").read_text().split()[0]
     actual = hashlib.sha256(BUNDLED.read_bytes()).hexdigest()
     if actual != expected:
-        raise DataUnavailable(f"{BUNDLED} is damaged: sha256 {actual}, expected {expected}")
+        raise DataUnavailable("data_bundled_damaged", path=BUNDLED, actual=actual[:12], expected=expected[:12])
     with np.load(BUNDLED) as archive:
         return Dataset(archive["pixels"], archive["labels"], "bundled")
 
@@ -54,26 +58,31 @@ def load_keras(name: str) -> Dataset:
     try:
         (x_train, y_train), (x_test, y_test) = module.load_data()
     except Exception as error:  # no network, a proxy page, a truncated cache: all mean "not here"
-        raise DataUnavailable(f"keras.datasets.{name} could not be loaded: {error}") from error
+        raise DataUnavailable("data_download_failed", error, name=name) from error
     pixels = np.concatenate([x_train, x_test]).astype(np.uint8)
     labels = np.concatenate([y_train, y_test]).astype(np.uint8)
     return Dataset(pixels, labels, f"keras_{name}")
 
 
+def bundled_only() -> bool:
+    """Whether downloads are switched off ($GAN_BUNDLED_DATA=1): MNIST is then the bundled digits."""
+    return os.environ.get(FORCE_BUNDLED_ENV) == "1"
+
+
 def load(name: str) -> Dataset:
     """The dataset a run asks for: MNIST falls back to the bundled digits; Fashion-MNIST has no fallback."""
     if name == "mnist":
-        if os.environ.get(FORCE_BUNDLED_ENV) == "1":
+        if bundled_only():
             return load_bundled()
         try:
             return load_keras("mnist")
         except DataUnavailable:
             return load_bundled()
     if name == "fashion_mnist":
-        if os.environ.get(FORCE_BUNDLED_ENV) == "1":
-            raise DataUnavailable("Fashion-MNIST is not bundled and downloads are switched off")
+        if bundled_only():
+            raise DataUnavailable("data_fashion_offline")
         return load_keras("fashion_mnist")
-    raise DataUnavailable(f"unknown dataset {name!r}")
+    raise DataUnavailable("data_unknown", name=repr(name))
 
 
 def subset(data: Dataset, n: int, seed: int) -> Dataset:

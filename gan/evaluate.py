@@ -6,7 +6,7 @@ python -m gan.evaluate --run RUN_DIR [--n 2000] [--seed 0]
 import json
 import sys
 
-from gan import cli, runs
+from gan import cli, config, runs
 
 PROG = "gan.evaluate"
 MIN_N, MAX_N = 10, 100_000
@@ -18,12 +18,12 @@ def parse_args(argv: list[str] | None = None):
     parser.add_argument("--n", type=int, default=2000,
                         help=f"how many digits to score ({MIN_N}..{MAX_N:,}); FDD is biased upwards at "
                              "small n, and the real floor uses 2,000")
-    parser.add_argument("--seed", type=int, default=0, help="noise seed (0..2^32-1)")
+    parser.add_argument("--seed", type=int, default=0, help=f"noise seed (0..{config.SEED_MAX})")
     args = parser.parse_args(argv)
     if not MIN_N <= args.n <= MAX_N:
         parser.error(f"--n must be between {MIN_N} and {MAX_N:,}, not {args.n}")
-    if not 0 <= args.seed < 2**32:
-        parser.error(f"--seed must be between 0 and 2^32-1, not {args.seed}")
+    if not 0 <= args.seed <= config.SEED_MAX:
+        parser.error(f"--seed must be between 0 and {config.SEED_MAX}, not {args.seed}")
     return args
 
 
@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
         cli.fail(PROG, str(error), 1)
     report = {
         "run": str(run_dir),
-        "epoch": runs.read_status(run_dir).get("epoch"),
+        "epoch": runs.read_status(run_dir).epoch,
         "n": args.n,
         "seed": args.seed,
         "generated": result,

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,16 +15,20 @@ from gan import runs
 from gan.config import RunConfig
 
 PACKAGE_PARENT = Path(__file__).resolve().parents[1]
+LAUNCHED_AT_ENV = "GAN_LAUNCHED_AT"  # when the launcher started the trainer: cancels from before it do not apply
 NO_PROBE_ENV = "GAN_NO_SPEED_PROBE"  # "1": the dashboard never starts a probe (tests of other things)
 
 
 @dataclass(frozen=True)
 class Submission:
-    """What happened to a submitted config. outcome: started, resumed, attached, finished, refused."""
+    """What happened to a submitted config. outcome: started, resumed (from `epoch`), attached,
+    finished, refused (`busy` runs training at the limit), or unresumable (`error` says why)."""
 
     run_dir: Path
     outcome: str
-    message: str
+    epoch: int = 0
+    busy: int = 0
+    error: runs.CheckpointError | None = None
 
 
 def active_runs(root: Path) -> list[Path]:
@@ -43,25 +48,24 @@ def submit(root: Path, cfg: RunConfig, max_concurrent: int = 1, keep_runs: int |
         fcntl.flock(lock, fcntl.LOCK_EX)
         run_dir = runs.run_path(root, cfg.run_id)
         status = runs.read_status(run_dir)
-        state = status.get("state")
+        state = status.state
         if state == "finished":
-            return Submission(run_dir, "finished",
-                              f"This exact configuration has already been trained: run {cfg.run_id}.")
-        if runs.is_active(status):
-            return Submission(run_dir, "attached", f"This configuration is already training as run {cfg.run_id}.")
+            return Submission(run_dir, "finished", status.epoch)
+        if status.active:
+            return Submission(run_dir, "attached", status.epoch)
         busy = active_runs(root)
         if len(busy) >= max_concurrent:
-            return Submission(run_dir, "refused",
-                              f"{len(busy)} run(s) already training, the limit is {max_concurrent}: "
-                              "wait for one to finish or cancel it.")
-        resumed = state in ("interrupted", "cancelled", "failed") and status.get("epoch", 0) > 0
+            return Submission(run_dir, "refused", status.epoch, len(busy))
+        try:  # a damaged or foreign checkpoint is refused here, before anything says "resuming"
+            epoch = runs.check_checkpoint(run_dir, cfg)
+        except runs.CheckpointError as error:
+            return Submission(run_dir, "unresumable", status.epoch, error=error)
+        resumed = epoch > 0
         runs.create(root, cfg)  # only now: a refused submission leaves no folder behind
         _spawn(root, run_dir)
         if keep_runs is not None:
             prune(root, keep_runs)
-    if resumed:
-        return Submission(run_dir, "resumed", f"Resuming run {cfg.run_id} from epoch {status['epoch']}.")
-    return Submission(run_dir, "started", f"Started run {cfg.run_id}.")
+    return Submission(run_dir, "resumed" if resumed else "started", epoch)
 
 
 def child_env() -> dict[str, str]:
@@ -83,15 +87,17 @@ def _spawn(root: Path, run_dir: Path) -> None:
     """Start `python -m gan.train --run ID` detached from this process, logging to train.log."""
     launched_at = time.time()
     env = child_env()
-    env["GAN_LAUNCHED_AT"] = repr(launched_at)
+    env[LAUNCHED_AT_ENV] = repr(launched_at)
     with open(run_dir / "train.log", "ab") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "gan.train", "--run", run_dir.name, "--runs-dir", str(root), "--quiet"],
             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
             start_new_session=True,  # survives the Streamlit server's reruns and restarts
         )
+    # Reap it when it ends, or every finished trainer stays a zombie while the server runs.
+    threading.Thread(target=process.wait, daemon=True, name=f"reap-{run_dir.name}").start()
     runs.write_status(run_dir, state="queued", pid=process.pid, heartbeat=launched_at,
-                      launched_at=launched_at, error=None)
+                      launched_at=launched_at, error=None, traceback=None)
 
 
 def cancel(run_dir: Path) -> None:

@@ -5,6 +5,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from gan import config
 from gan.config import ConfigError, RunConfig
 
 DEMO_ENV = "GAN_DEMO"
@@ -37,6 +38,16 @@ def from_settings(settings: Mapping[str, str] | None = None) -> Limits:
     return Limits(demo=True, max_epochs=number("GAN_DEMO_MAX_EPOCHS", 10),
                   max_images=number("GAN_DEMO_MAX_IMAGES", 10000),
                   max_concurrent=number("GAN_MAX_CONCURRENT", 1), keep_runs=number("GAN_DEMO_KEEP_RUNS", 20))
+
+
+def starting_values(preset: str, limits: Limits) -> dict:
+    """The preset's config values as a form starts them: on a shared demo, epochs and images at most
+    at its caps, so the defaults can be trained."""
+    values = config.preset(preset).to_dict()
+    for field, cap in (("epochs", limits.max_epochs), ("n_images", limits.max_images)):
+        if cap is not None:
+            values[field] = min(values[field], cap)
+    return values
 
 
 def check(cfg: RunConfig, limits: Limits) -> None:

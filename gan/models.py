@@ -7,8 +7,7 @@ Only built-in Keras layers are used, so saved models load with safe_mode=True an
 import keras
 from keras import layers
 
-N_CLASSES = 10
-IMAGE_SHAPE = (28, 28, 1)
+from gan.data import IMAGE_SHAPE, N_CLASSES
 
 
 def _generator_inputs(latent_dim: int, conditional: bool):

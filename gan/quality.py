@@ -10,24 +10,23 @@ from pathlib import Path
 import numpy as np
 
 from gan import data
+from gan.errors import UserError
 
-ASSETS = Path(__file__).resolve().parent / "assets"
-CLASSIFIER = ASSETS / "classifier.keras"
-CLASSIFIER_INFO = ASSETS / "classifier.json"
-REAL_STATS = ASSETS / "real_stats.npz"
+CLASSIFIER = data.ASSETS / "classifier.keras"
+CLASSIFIER_INFO = data.ASSETS / "classifier.json"
+REAL_STATS = data.ASSETS / "real_stats.npz"
 
-N_CLASSES = 10
 SPLIT_SEED = 0
 N_HELD_OUT = 2000  # bundled digits the classifier never trains on: its accuracy and the real floor
 EVAL_SAMPLES = 2000  # generated digits per evaluation: the floor's sample size, so FDDs compare fairly
 CONFIDENT = 0.9  # a digit is "confident" when the classifier's top probability exceeds this
 BATCH = 500  # keeps the first convolution's activations near 50 MB
-MAX_ENTROPY = math.log(N_CLASSES)  # nats, of a perfectly even class histogram
+MAX_ENTROPY = math.log(data.N_CLASSES)  # nats, of a perfectly even class histogram
 METRICS = ("fdd", "score", "confident", "entropy")
 
 
-class QualityUnavailable(RuntimeError):
-    """The classifier or its reference statistics are missing or damaged."""
+class QualityUnavailable(UserError, RuntimeError):
+    """The classifier or its reference statistics are missing or damaged; its kind says which."""
 
 
 def reference_split() -> tuple[data.Dataset, data.Dataset]:
@@ -53,7 +52,7 @@ def two_headed(classifier):
 
 def _check_sha256(path: Path, expected: str) -> None:
     if hashlib.sha256(path.read_bytes()).hexdigest() != expected:
-        raise QualityUnavailable(f"{path} is damaged: its sha256 differs from {CLASSIFIER_INFO.name}'s")
+        raise QualityUnavailable("quality_asset_damaged", path=path.name, info=CLASSIFIER_INFO.name)
 
 
 @functools.cache
@@ -62,7 +61,7 @@ def classifier_info() -> dict:
     try:
         return json.loads(CLASSIFIER_INFO.read_text())
     except (OSError, ValueError) as error:
-        raise QualityUnavailable(f"{CLASSIFIER_INFO} cannot be read: {error}") from error
+        raise QualityUnavailable("quality_asset_unreadable", error, path=CLASSIFIER_INFO.name) from error
 
 
 @functools.cache
@@ -74,7 +73,7 @@ def load_classifier():
         _check_sha256(CLASSIFIER, classifier_info()["classifier_sha256"])
         return two_headed(keras.models.load_model(CLASSIFIER, safe_mode=True, compile=False))
     except OSError as error:
-        raise QualityUnavailable(f"{CLASSIFIER} cannot be read: {error}") from error
+        raise QualityUnavailable("quality_asset_unreadable", error, path=CLASSIFIER.name) from error
 
 
 @functools.cache
@@ -85,7 +84,7 @@ def real_stats() -> tuple[np.ndarray, np.ndarray]:
         with np.load(REAL_STATS) as archive:
             return archive["mu"], archive["cov"]
     except (OSError, KeyError, ValueError) as error:
-        raise QualityUnavailable(f"{REAL_STATS} cannot be read: {error}") from error
+        raise QualityUnavailable("quality_asset_unreadable", error, path=REAL_STATS.name) from error
 
 
 def real_floor() -> dict:
@@ -158,7 +157,7 @@ def score(pixels: np.ndarray, model=None, reference=None) -> dict:
     """
     features, probabilities = predict(pixels, model)
     mu, cov = reference if reference is not None else real_stats()
-    histogram = np.bincount(probabilities.argmax(axis=1), minlength=N_CLASSES) / len(pixels)
+    histogram = np.bincount(probabilities.argmax(axis=1), minlength=data.N_CLASSES) / len(pixels)
     return {
         "fdd": frechet_distance(*gaussian_stats(features), mu, cov),
         "score": classifier_score(probabilities),
@@ -230,6 +229,6 @@ def latest_warning(rows: list[dict]) -> CollapseWarning | None:
     """collapse_warning() for the last quality.csv row, against the best entropy of earlier rows."""
     if not rows:
         return None
-    histogram = [rows[-1].get(f"class_{d}", 0.0) for d in range(N_CLASSES)]
+    histogram = [rows[-1].get(f"class_{d}", 0.0) for d in range(data.N_CLASSES)]
     best = max((row["entropy"] for row in rows[:-1] if "entropy" in row), default=None)
     return collapse_warning(histogram, best)

@@ -3,10 +3,12 @@ every write is atomic or append-only, and every reader tolerates missing or dama
 
 import contextlib
 import csv
+import dataclasses
 import errno
 import fcntl
 import io
 import json
+import math
 import os
 import re
 import shutil
@@ -14,17 +16,22 @@ import threading
 import time
 import zipfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from gan.config import ConfigError, RunConfig
+from gan.errors import UserError
 
 ROOT_ENV = "GAN_RUNS_DIR"
 DEFAULT_ROOT = "runs"
 RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
-METRICS_FIELDS = ("step", "epoch", "seconds", "d_loss", "g_loss", "d_real", "d_fake", "images_per_s")
+# Runs before D's raw scores and separation were logged have the first eight columns only; a resume
+# rewrites their metrics.csv with all of them (the old rows' new columns empty).
+LEGACY_METRICS_FIELDS = ("step", "epoch", "seconds", "d_loss", "g_loss", "d_real", "d_fake", "images_per_s")
+METRICS_FIELDS = (*LEGACY_METRICS_FIELDS, "d_real_score", "d_fake_score", "d_separation")
 HEARTBEAT_SECONDS = 5.0
 STALE_AFTER_SECONDS = 30.0  # a "running" run whose heartbeat is older than this has died
 STATES = ("queued", "running", "finished", "failed", "cancelled", "interrupted")
@@ -32,8 +39,8 @@ STATES = ("queued", "running", "finished", "failed", "cancelled", "interrupted")
 _status_lock = threading.Lock()
 
 
-class RunError(ValueError):
-    """A run id, path or file that cannot be used; the message says which and why."""
+class RunError(UserError, ValueError):
+    """A run id, path or file that cannot be used; its kind says which and why (error.run_*)."""
 
 
 def resolve_root(explicit: str | os.PathLike | None = None) -> Path:
@@ -44,11 +51,11 @@ def resolve_root(explicit: str | os.PathLike | None = None) -> Path:
 def run_path(root: Path, run_id: str) -> Path:
     """root/run_id, refusing anything but a plain id (no separators, no '..', not absolute)."""
     if not isinstance(run_id, str) or not RUN_ID.match(run_id):
-        raise RunError(f"run id {run_id!r} is not a plain id (letters, digits, '-', '_')")
+        raise RunError("run_bad_id", run_id=repr(run_id))
     root = Path(root).resolve()
     path = (root / run_id).resolve()
     if path.parent != root:
-        raise RunError(f"run id {run_id!r} points outside the runs root")
+        raise RunError("run_outside_root", run_id=repr(run_id))
     return path
 
 
@@ -58,10 +65,10 @@ def locate(run: str | os.PathLike, root: Path | None = None) -> Path:
     if candidate.is_dir() and (candidate / "config.json").exists():
         return candidate.resolve()
     if os.sep in str(run) or candidate.exists():
-        raise RunError(f"no run at {candidate} (a run directory holds config.json)")
+        raise RunError("run_not_found", path=candidate)
     path = run_path(resolve_root(root), str(run))
     if not (path / "config.json").exists():
-        raise RunError(f"no run at {candidate} (a run directory holds config.json)")
+        raise RunError("run_not_found", path=candidate)
     return path
 
 
@@ -131,33 +138,120 @@ def list_runs(root: Path) -> list[Path]:
 
 # --- status ----------------------------------------------------------------------------
 
-def read_status(path: Path) -> dict[str, Any]:
-    """status.json as a dict ({} if missing or damaged), with `state` corrected for dead processes.
+@dataclass(frozen=True)
+class Status:
+    """status.json: what the run's process (or the launcher, or an import) last recorded about it.
+
+    Every field may be missing from a file: a new run has only state, epoch, epochs and created.
+    Fields of the wrong type (a damaged or hand-edited file) read as their default, and `damaged`
+    says so; unknown fields are ignored, so older and newer files still read.
+    """
+
+    state: str | None = None  # one of STATES; read_status turns a dead "running" into "interrupted"
+    pid: int | None = None  # the training process, while queued or running
+    heartbeat: float | None = None  # time.time() of its last sign of life (every HEARTBEAT_SECONDS)
+    updated: float | None = None  # time.time() of the last write
+    created: float | None = None  # when runs.create made the folder
+    launched_at: float | None = None  # when the launcher started the process; older cancels do not apply
+    imported: float | None = None  # when archive.import_run installed it
+    epoch: int = 0  # completed epochs (what the checkpoint holds)
+    epochs: int | None = None  # the config's epochs
+    step: int = 0  # generator steps taken
+    steps_total: int | None = None
+    resumed_from: int | None = None  # the epoch this process resumed from, if it did
+    images_per_s: float | None = None  # over the last logged window of steps
+    peak_memory_mb: float | None = None  # the training process's peak resident memory
+    eta_s: float | None = None  # seconds to the end (0 once finished; None before it is known)
+    n_train: int | None = None  # training images used
+    data_source: str | None = None  # a key of data.SOURCE_LABELS: which data it trained on
+    data_description: str | None = None
+    error: UserError | None = None  # why it failed
+    traceback: str | None = None  # for an unexpected failure, for whoever debugs it
+    quality_error: UserError | None = None  # why quality is not measured (training went on)
+    damaged: bool = False  # the file was there but not a status record, or had fields of the wrong type
+
+    @property
+    def active(self) -> bool:
+        """Whether a training process owns the run: queued by a launcher, or running."""
+        return self.state in ("queued", "running") and bool(self.pid)
+
+    @classmethod
+    def from_dict(cls, values: Any) -> "Status":
+        if not isinstance(values, dict):
+            return cls(damaged=values is not None)
+        kept, damaged = {}, False
+        for spec in dataclasses.fields(cls):
+            if spec.name not in values or spec.name == "damaged" or values[spec.name] is None:
+                continue
+            value = _status_value(spec.name, values[spec.name])
+            if value is None:
+                damaged = True
+            else:
+                kept[spec.name] = value
+        return cls(**kept, damaged=damaged)
+
+
+STATUS_TYPES = {"state": str, "pid": int, "epoch": int, "epochs": int, "step": int, "steps_total": int,
+                "resumed_from": int, "n_train": int, "data_source": str, "data_description": str, "traceback": str}
+
+
+def _status_value(name: str, value: Any) -> Any:
+    """A status field read from JSON as its type, or None if it has the wrong one."""
+    if name in ("error", "quality_error"):
+        if isinstance(value, str):  # written by versions before errors had kinds
+            return UserError("recorded", text=value)
+        try:
+            return UserError.from_dict(value)
+        except ValueError:
+            return None
+    kind = STATUS_TYPES.get(name, float)
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        return None
+    if kind is str:
+        return value if isinstance(value, str) and (name != "state" or value in STATES) else None
+    if isinstance(value, str) or (kind is int and not float(value).is_integer()) or not math.isfinite(value):
+        return None
+    return kind(value)
+
+
+def read_status(path: Path) -> Status:
+    """status.json as a Status (all defaults if missing), with `state` corrected for dead processes.
 
     A run recorded as running (or queued with a pid) whose process is gone, or whose heartbeat
     is older than STALE_AFTER_SECONDS, is reported as "interrupted".
     """
-    status = _read_json(Path(path) / "status.json") or {}
-    if status.get("state") in ("running", "queued"):
-        beat = status.get("heartbeat") or status.get("updated") or 0
-        dead = status.get("pid") and not _pid_alive(status["pid"])
-        if dead or time.time() - float(beat) > STALE_AFTER_SECONDS:
-            status["state"] = "interrupted"
+    file = Path(path) / "status.json"
+    try:
+        status = Status.from_dict(json.loads(file.read_text()))
+    except FileNotFoundError:
+        return Status()
+    except (OSError, ValueError, RecursionError):
+        return Status(damaged=True)
+    if status.state in ("running", "queued"):
+        beat = status.heartbeat or status.updated or 0
+        dead = status.pid and not _pid_alive(status.pid)
+        if dead or time.time() - beat > STALE_AFTER_SECONDS:
+            status = dataclasses.replace(status, state="interrupted")
     return status
 
 
-def is_active(status: dict[str, Any]) -> bool:
+def is_active(status: Status) -> bool:
     """Whether a training process owns the run: queued by a launcher, or running."""
-    return status.get("state") in ("queued", "running") and bool(status.get("pid"))
+    return status.active
 
 
-def write_status(path: Path, **fields: Any) -> dict[str, Any]:
-    """Merge fields into status.json (atomically) and return the new status."""
+def write_status(path: Path, **fields: Any) -> Status:
+    """Merge fields (names of Status fields; errors as UserError) into status.json atomically, and
+    return the new status. An unknown name is a programming error: TypeError."""
+    unknown = set(fields) - {spec.name for spec in dataclasses.fields(Status)} | ({"damaged"} & set(fields))
+    if unknown:
+        raise TypeError(f"not a status field: {', '.join(sorted(unknown))}")
+    encoded = {name: value.to_dict() if isinstance(value, UserError) else value for name, value in fields.items()}
     with _status_lock:
         status = _read_json(Path(path) / "status.json") or {}
-        status.update(fields, updated=time.time())
+        status.update(encoded, updated=time.time())
         _write_atomic(Path(path) / "status.json", json.dumps(status, indent=2).encode())
-    return status
+    return Status.from_dict(status)
 
 
 def _pid_alive(pid: Any) -> bool:
@@ -309,23 +403,62 @@ def save_generator(path: Path, generator) -> Path:
     return target
 
 
-def save_checkpoint(path: Path, arrays: list[np.ndarray], meta: dict[str, Any]) -> None:
-    """checkpoint.npz: every variable resume needs, plus meta (completed epoch, step, seconds)."""
+CHECKPOINT_FORMAT = 2  # 2: arrays named by what they hold, meta with the config; 1 (no "format"): v0000…
+
+
+class CheckpointError(UserError):
+    """A checkpoint.npz that cannot be resumed from: damaged, another run's, or another model's."""
+
+
+def save_checkpoint(path: Path, arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> None:
+    """checkpoint.npz: every variable resume needs, by name, plus meta (completed epoch, step,
+    training seconds, the run's config) and the format version."""
     buffer = io.BytesIO()
-    named = {f"v{i:04d}": np.asarray(a) for i, a in enumerate(arrays)}
-    np.savez(buffer, meta=np.frombuffer(json.dumps(meta).encode(), np.uint8), **named)
+    meta = {**meta, "format": CHECKPOINT_FORMAT}
+    np.savez(buffer, meta=np.frombuffer(json.dumps(meta).encode(), np.uint8),
+             **{name: np.asarray(array) for name, array in arrays.items()})
     _write_atomic(Path(path) / "checkpoint.npz", buffer.getvalue())
 
 
-def load_checkpoint(path: Path) -> tuple[list[np.ndarray], dict[str, Any]] | None:
-    """(arrays, meta) from checkpoint.npz, or None if there is none or it cannot be read."""
-    try:
-        with np.load(Path(path) / "checkpoint.npz") as archive:
-            meta = json.loads(archive["meta"].tobytes().decode())
-            names = sorted(k for k in archive.files if k.startswith("v"))
-            return [archive[k] for k in names], meta
-    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+def load_checkpoint(path: Path) -> tuple[dict[str, np.ndarray], dict[str, Any]] | None:
+    """({name: array}, meta) from checkpoint.npz, None if there is none; CheckpointError if the file
+    is there but unreadable, so a damaged file is never mistaken for "start from scratch"."""
+    file = Path(path) / "checkpoint.npz"
+    if not file.exists():
         return None
+    try:
+        with np.load(file) as archive:  # allow_pickle stays False: no objects, no code
+            meta = json.loads(archive["meta"].tobytes().decode())
+            if not isinstance(meta, dict):
+                raise ValueError("meta is not an object")
+            return {name: archive[name] for name in archive.files if name != "meta"}, meta
+    except (OSError, ValueError, KeyError, EOFError, RecursionError, zipfile.BadZipFile) as error:
+        raise CheckpointError("checkpoint_damaged", error, path=file) from error
+
+
+def same_trajectory(saved: Any, config: dict[str, Any]) -> bool:
+    """Whether a checkpoint's recorded config trains like `config`: equal but for the number of
+    epochs, which only says where training stops."""
+    return isinstance(saved, dict) and {**saved, "epochs": 0} == {**config, "epochs": 0}
+
+
+def check_checkpoint(path: Path, cfg: RunConfig) -> int:
+    """The completed epoch of path's checkpoint (0 without one), after checking that it is readable
+    and, when it records one, that its config trains like cfg. Reads only the small meta record."""
+    file = Path(path) / "checkpoint.npz"
+    if not file.exists():
+        return 0
+    try:
+        with np.load(file) as archive:
+            meta = json.loads(archive["meta"].tobytes().decode())
+    except (OSError, ValueError, KeyError, EOFError, RecursionError, zipfile.BadZipFile) as error:
+        raise CheckpointError("checkpoint_damaged", error, path=file) from error
+    epoch = meta.get("epoch") if isinstance(meta, dict) else None
+    if not isinstance(epoch, int) or isinstance(epoch, bool) or epoch < 0:
+        raise CheckpointError("checkpoint_damaged", "no completed epoch recorded", path=file)
+    if "config" in meta and not same_trajectory(meta["config"], cfg.to_dict()):
+        raise CheckpointError("checkpoint_foreign", path=file, run_id=cfg.run_id)
+    return epoch
 
 
 # --- quality ---------------------------------------------------------------------------
@@ -355,12 +488,12 @@ def install(root: Path, staged: Path, run_id: str) -> Path:
     rename: readers see no run or all of it. RunError if that name is already taken."""
     target = run_path(root, run_id)
     if target.exists():
-        raise RunError(f"run {run_id} already exists under {root}")
+        raise RunError("run_exists", run_id=run_id, root=root)
     try:
         os.rename(staged, target)
     except OSError as error:  # taken meanwhile: rename refuses a non-empty directory
         if error.errno in (errno.EEXIST, errno.ENOTEMPTY):
-            raise RunError(f"run {run_id} already exists under {root}") from error
+            raise RunError("run_exists", run_id=run_id, root=root) from error
         raise
     return target
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from gan import cli
+from gan import cli, config
 
 PROG = "gan.sample"
 MAX_N = 1_000_000
@@ -18,15 +18,15 @@ def parse_args(argv: list[str] | None = None):
     parser = cli.Parser(prog=PROG, description="Draw digits from a trained generator.")
     cli.add_run_arguments(parser)
     parser.add_argument("--n", type=int, default=64, help=f"how many digits (1..{MAX_N:,})")
-    parser.add_argument("--seed", type=int, default=0, help="noise seed (0..2^32-1)")
+    parser.add_argument("--seed", type=int, default=0, help=f"noise seed (0..{config.SEED_MAX})")
     parser.add_argument("--digit", type=int, help="for a conditional generator: the digit to draw")
     parser.add_argument("--out", help="write uint8 (n, 28, 28) to this .npy file")
     parser.add_argument("--png", help="write a grid of the digits to this .png file")
     args = parser.parse_args(argv)
     if not 1 <= args.n <= MAX_N:
         parser.error(f"--n must be between 1 and {MAX_N:,}, not {args.n}")
-    if not 0 <= args.seed < 2**32:
-        parser.error(f"--seed must be between 0 and 2^32-1, not {args.seed}")
+    if not 0 <= args.seed <= config.SEED_MAX:
+        parser.error(f"--seed must be between 0 and {config.SEED_MAX}, not {args.seed}")
     if args.digit is not None and not 0 <= args.digit <= 9:
         parser.error(f"--digit must be between 0 and 9, not {args.digit}")
     if not args.out and not args.png:

@@ -7,12 +7,13 @@ from pathlib import Path
 import numpy as np
 
 from gan import data
+from gan.errors import UserError
 
-N_CLASSES = 10
+PRETRAINED = data.ASSETS / "pretrained"  # the bundled run: a dcgan_small generator and its history
 
 
-class GeneratorError(RuntimeError):
-    """A generator file that is missing, damaged or not a generator; the message says which."""
+class GeneratorError(UserError, RuntimeError):
+    """A generator file that is missing, damaged or not a generator; its kind says which."""
 
 
 def load_generator(path: str | os.PathLike):
@@ -21,15 +22,15 @@ def load_generator(path: str | os.PathLike):
 
     path = Path(path)
     if not path.is_file():
-        raise GeneratorError(f"no generator at {path}: the run has not finished an epoch yet")
+        raise GeneratorError("generator_missing", path=path)
     if not zipfile.is_zipfile(path):
-        raise GeneratorError(f"{path} is not a Keras model file (damaged or truncated)")
+        raise GeneratorError("generator_not_keras", path=path)
     try:
         model = keras.models.load_model(path, safe_mode=True, compile=False)
     except Exception as error:  # Keras raises many types for a bad archive; all mean "unusable"
-        raise GeneratorError(f"{path} could not be loaded: {error}") from error
+        raise GeneratorError("generator_unloadable", error, path=path) from error
     if model.output_shape[1:] != (28, 28, 1) or len(model.inputs) not in (1, 2):
-        raise GeneratorError(f"{path} is not a digit generator (output {model.output_shape})")
+        raise GeneratorError("generator_not_digits", path=path, shape=model.output_shape)
     return model
 
 
@@ -49,7 +50,7 @@ def latents(generator, n: int, seed: int) -> np.ndarray:
 def generate(generator, z: np.ndarray, labels: np.ndarray | None = None, batch_size: int = 500) -> np.ndarray:
     """uint8 (n, 28, 28) digits for latent points z (n, latent_dim) and, if conditional, labels (n,)."""
     if is_conditional(generator) and labels is None:
-        labels = np.arange(len(z)) % N_CLASSES
+        labels = np.arange(len(z)) % data.N_CLASSES
     out = []
     for start in range(0, len(z), batch_size):
         chunk = z[start:start + batch_size]
@@ -62,7 +63,7 @@ def sample(generator, n: int, seed: int, digit: int | None = None) -> np.ndarray
     """uint8 (n, 28, 28): n digits for a seed; a conditional generator draws `digit` (or 0..9 cycling)."""
     labels = None
     if is_conditional(generator):
-        labels = np.full(n, digit) if digit is not None else np.arange(n) % N_CLASSES
+        labels = np.full(n, digit) if digit is not None else np.arange(n) % data.N_CLASSES
     return generate(generator, latents(generator, n, seed), labels)
 
 

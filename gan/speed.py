@@ -11,7 +11,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from gan import pace, runs
+from gan import data, pace, runs
 from gan.config import RunConfig
 
 MAX_AGE_SECONDS = 7 * 24 * 3600  # a measurement older than this is measured again
@@ -19,7 +19,7 @@ PROBE_SECONDS = 5.0  # timed training steps in a probe, after tracing
 SAVES_SECONDS = 0.2  # the grid, generator.keras and the checkpoint after each epoch (measured: 0.1-0.2 s)
 BUDGETS_MINUTES = (1, 2, 5, 10)
 MAX_MINUTES = 24 * 60  # the longest time budget
-EXPECTED = Path(__file__).resolve().parent / "assets" / "expected_quality.json"  # written by bench.time_to_quality
+EXPECTED = data.ASSETS / "expected_quality.json"  # written by bench.time_to_quality
 UNHASHED = ("epochs", "seed")  # settings the expected-quality table holds for any value
 
 

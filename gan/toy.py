@@ -11,7 +11,9 @@ from typing import Any
 
 import numpy as np
 
+from gan import config
 from gan.config import ConfigError
+from gan.errors import UserError
 
 TARGETS = ("ring", "grid", "two_moons", "line")
 LOSSES = ("nonsat", "minimax", "lsgan")
@@ -75,7 +77,7 @@ RANGES: dict[str, tuple[float, float]] = {
     "layers": (1, 3),
     "noise_dim": (1, 2),
     "batch_size": (8, 512),
-    "seed": (0, 2**31 - 1),
+    "seed": (0, config.SEED_MAX),
 }
 CHOICES: dict[str, tuple[str, ...]] = {"target": (*TARGETS, "custom"), "loss": LOSSES}
 # What a learner may change while a run plays; the others reshape the networks and need a reset.
@@ -84,21 +86,7 @@ LIVE_FIELDS = ("target", "loss", "g_lr", "d_lr", "d_steps", "batch_size")
 
 def validate(settings: Settings) -> None:
     """Raise ConfigError naming the first field of the wrong type, outside its choices or range."""
-    for name, kind in FIELD_TYPES.items():
-        value = getattr(settings, name)
-        if kind is str and not isinstance(value, str):
-            raise ConfigError(name, f"must be text, not {value!r}")
-        if kind in (int, float) and (isinstance(value, bool) or not isinstance(value, (int, float))):
-            raise ConfigError(name, f"must be a number, not {value!r}")
-        if kind is int and isinstance(value, float):
-            raise ConfigError(name, f"must be a whole number, not {value!r}")
-    for name, choices in CHOICES.items():
-        if getattr(settings, name) not in choices:
-            raise ConfigError(name, f"must be one of {', '.join(choices)}, not {getattr(settings, name)!r}")
-    for name, (low, high) in RANGES.items():
-        value = getattr(settings, name)
-        if not low <= value <= high:  # also false for NaN
-            raise ConfigError(name, f"must be between {low:g} and {high:g}, not {value!r}")
+    config.check_fields(settings, (FIELD_TYPES, RANGES, CHOICES))
 
 
 @dataclass(frozen=True)
@@ -177,23 +165,27 @@ def sample_target(name: str, n: int, rng: np.random.Generator) -> np.ndarray:
     return np.stack([1.2 * t, 0.6 * t], axis=1) + 0.03 * rng.standard_normal((n, 2))
 
 
+class PointsError(UserError, ValueError):
+    """User points (a CSV file or a sketch) that cannot be trained on; its kind says why (error.toy_*)."""
+
+
 def points_from_csv(content: str | bytes) -> np.ndarray:
     """User points (n, 2) from CSV text: two numeric columns separated by a semicolon, a tab, a
     comma or spaces (decimal commas are read with the first two), an optional header line.
     Centred and scaled (aspect kept) to fit ±DATA_HALF_WIDTH.
 
-    Raises ValueError with a message for the user naming the line at fault."""
+    Raises PointsError (a ValueError) naming the line at fault."""
     if isinstance(content, bytes):
         try:
             content = content.decode("utf-8-sig")
         except UnicodeDecodeError:
-            raise ValueError("The file is not a text (UTF-8) CSV file.") from None
+            raise PointsError("toy_csv_not_text") from None
     lines = [(number, line.strip()) for number, line in enumerate(content.splitlines(), start=1)]
     lines = [(number, line) for number, line in lines if line]
     if not lines:
-        raise ValueError("The file is empty: it needs two columns of numbers, x and y.")
+        raise PointsError("toy_csv_empty")
     if len(lines) > MAX_POINTS + 1:
-        raise ValueError(f"The file has {len(lines):,} lines; at most {MAX_POINTS:,} points are allowed.")
+        raise PointsError("toy_csv_too_long", lines=f"{len(lines):,}", limit=f"{MAX_POINTS:,}")
     # A semicolon or a tab wins over a comma: spreadsheets in decimal-comma locales write "1,5;2,3".
     delimiter = next((d for d in ";\t," if d in lines[0][1]), None)
     rows = []
@@ -201,14 +193,14 @@ def points_from_csv(content: str | bytes) -> np.ndarray:
         cells = next(csv.reader(io.StringIO(line), delimiter=delimiter)) if delimiter else line.split()
         cells = [cell.strip() if delimiter == "," else cell.strip().replace(",", ".") for cell in cells]
         if len(cells) != 2:
-            raise ValueError(f"Line {number} has {len(cells)} column(s); every line needs exactly two: x and y.")
+            raise PointsError("toy_csv_columns", line=number, columns=len(cells))
         try:
             rows.append((float(cells[0]), float(cells[1])))
         except ValueError:
             if index == 0:  # a header line
                 continue
-            raise ValueError(f"Line {number}: {line[:40]!r} is not two numbers.") from None
-    return _scaled(_checked(np.array(rows, dtype=np.float64).reshape(-1, 2), "The file"))
+            raise PointsError("toy_csv_not_numbers", line=number, text=repr(line[:40])) from None
+    return _scaled(_checked(np.array(rows, dtype=np.float64).reshape(-1, 2), "file"))
 
 
 def points_from_sketch(points: Sequence[Sequence[float]]) -> np.ndarray:
@@ -216,23 +208,24 @@ def points_from_sketch(points: Sequence[Sequence[float]]) -> np.ndarray:
     try:
         array = np.asarray(points, dtype=np.float64)
     except (TypeError, ValueError):
-        raise ValueError("The sketch must be a list of (x, y) number pairs.") from None
+        raise PointsError("toy_sketch_not_pairs") from None
     if array.ndim != 2 or array.shape[1] != 2:
-        raise ValueError("The sketch must be a list of (x, y) number pairs.")
-    array = _checked(array, "The sketch")
+        raise PointsError("toy_sketch_not_pairs")
+    array = _checked(array, "sketch")
     if np.abs(array).max() > EXTENT[1]:
-        raise ValueError(f"Sketched points must lie inside the plot, between {EXTENT[0]:g} and {EXTENT[1]:g}.")
+        raise PointsError("toy_sketch_outside", low=f"{EXTENT[0]:g}", high=f"{EXTENT[1]:g}")
     return array
 
 
-def _checked(points: np.ndarray, what: str) -> np.ndarray:
+def _checked(points: np.ndarray, source: str) -> np.ndarray:
+    """points, if finite and neither too few nor too many; source "file" or "sketch" picks the wording."""
     if not np.isfinite(points).all():
         row = int(np.flatnonzero(~np.isfinite(points).all(axis=1))[0])
-        raise ValueError(f"{what} has a value that is not a finite number (point {row + 1}).")
+        raise PointsError(f"toy_{source}_not_finite", point=row + 1)
     if len(points) < MIN_POINTS:
-        raise ValueError(f"{what} has {len(points)} point(s); at least {MIN_POINTS} are needed.")
+        raise PointsError(f"toy_{source}_too_few", count=len(points), minimum=MIN_POINTS)
     if len(points) > MAX_POINTS:
-        raise ValueError(f"{what} has {len(points):,} points; at most {MAX_POINTS:,} are allowed.")
+        raise PointsError(f"toy_{source}_too_many", count=f"{len(points):,}", limit=f"{MAX_POINTS:,}")
     return points
 
 
@@ -240,7 +233,7 @@ def _scaled(points: np.ndarray) -> np.ndarray:
     low, high = points.min(axis=0), points.max(axis=0)
     half_width = (high - low).max() / 2
     if half_width == 0:
-        raise ValueError("All the points are the same point; they need some spread to learn from.")
+        raise PointsError("toy_points_identical")
     return (points - (low + high) / 2) * (DATA_HALF_WIDTH / half_width)
 
 

@@ -13,10 +13,10 @@ import signal  # noqa: E402
 import sys  # noqa: E402
 import traceback  # noqa: E402
 
-from gan import cli, config, runs  # noqa: E402
+from gan import cli, config, launcher, runs  # noqa: E402
+from gan.errors import UserError  # noqa: E402
 
 PROG = "gan.train"
-LAUNCHED_AT_ENV = "GAN_LAUNCHED_AT"  # set by gan.launcher: cancels clicked while we start up count
 
 
 def parse_args(argv: list[str] | None = None):
@@ -105,13 +105,13 @@ def main(argv: list[str] | None = None) -> int:
         cli.fail(PROG, f"cannot write the run under {root}: {error.strerror or error}", 1)
 
     status = runs.read_status(run_dir)
-    if status.get("state") == "finished":
+    if status.state == "finished":
         print(f"run {cfg.run_id} has already finished {cfg.epochs} epochs (same config, cached)")
         print(run_dir)
         return 0
     with runs.training_lock(run_dir) as mine:
         if not mine:
-            print(f"run {cfg.run_id} is already training in process {status.get('pid', '?')}; "
+            print(f"run {cfg.run_id} is already training in process {status.pid or '?'}; "
                   f"follow it in {run_dir}")
             print(run_dir)
             return 0
@@ -119,12 +119,12 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _train_locked(cfg, run_dir, args) -> int:
-    launched_at = float(os.environ.get(LAUNCHED_AT_ENV) or time.time())
+    launched_at = float(os.environ.get(launcher.LAUNCHED_AT_ENV) or time.time())
     # SIGTERM and Ctrl-C stop at the next logged step, after a clean write, never mid-save.
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: runs.request_cancel(run_dir))
     cli.import_tensorflow_quietly()  # only once the arguments are known good
-    from gan import data, training
+    from gan import training
 
     if not args.quiet:
         print(f"run {cfg.run_id}: {cfg.architecture}, {cfg.loss} loss, {cfg.epochs} epochs -> {run_dir}",
@@ -132,12 +132,12 @@ def _train_locked(cfg, run_dir, args) -> int:
     try:
         state = training.train(cfg, run_dir, on_epoch=None if args.quiet else print_epoch,
                                jit_compile=args.jit, launched_at=launched_at)
-    except data.DataUnavailable as error:
-        runs.write_status(run_dir, state="failed", error=str(error), pid=os.getpid())
+    except UserError as error:  # a damaged checkpoint, missing data, …: said in the user's words
+        runs.write_status(run_dir, state="failed", error=error, pid=os.getpid())
         cli.fail(PROG, str(error), 1)
     except Exception as error:
-        runs.write_status(run_dir, state="failed", error=f"{type(error).__name__}: {error}",
-                          traceback=traceback.format_exc(), pid=os.getpid())
+        crash = UserError("training_crashed", f"{type(error).__name__}: {error}", type=type(error).__name__)
+        runs.write_status(run_dir, state="failed", error=crash, traceback=traceback.format_exc(), pid=os.getpid())
         cli.fail(PROG, f"training failed: {type(error).__name__}: {error} (details in status.json)", 1)
     if state == "cancelled" and not args.quiet:
         print(f"cancelled; resume with: python -m gan.train --run {cfg.run_id} --runs-dir {run_dir.parent}")

@@ -2,8 +2,10 @@
 plain loop over compiled steps (fit() added seconds of idle waiting per epoch on small CPUs), and
 a recorder that writes everything through the run store."""
 
+import contextlib
 import os
 import resource
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -16,11 +18,16 @@ import tensorflow as tf
 
 from gan import data, images, losses, models, pace, quality, runs, speed
 from gan.config import RunConfig
+from gan.errors import UserError
 
 GP_WEIGHT = 10.0  # WGAN-GP's gradient penalty weight (Gulrajani 2017)
 GRID_SIZE = 64
 LOG_EVERY_STEPS = 10
 CANCEL_CHECK_SECONDS = 0.5
+
+
+class NoSteps(UserError, ValueError):
+    """A config whose batches need more images than the run has: an epoch would have no step."""
 
 
 class GAN(keras.Model):
@@ -40,8 +47,13 @@ class GAN(keras.Model):
         self.ema_step = keras.Variable(0.0, trainable=False, name="ema_step")
         self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
         self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
-        self.d_real_tracker = keras.metrics.Mean(name="d_real")
+        self.d_real_tracker = keras.metrics.Mean(name="d_real")  # sigmoid(D): a probability for nonsat, minimax
         self.d_fake_tracker = keras.metrics.Mean(name="d_fake")
+        # What D's verdict means for every loss: its raw scores, and the share of (real, fake) pairs
+        # in which it scores the real digit higher (0.5: cannot tell them apart; 1: always can).
+        self.d_real_score_tracker = keras.metrics.Mean(name="d_real_score")
+        self.d_fake_score_tracker = keras.metrics.Mean(name="d_fake_score")
+        self.d_separation_tracker = keras.metrics.Mean(name="d_separation")
 
     def compile(self):
         super().compile()
@@ -57,20 +69,30 @@ class GAN(keras.Model):
     @property
     def metrics(self):
         # The loss and score trackers; the training loop resets them at the start of every epoch.
-        return [self.d_loss_tracker, self.g_loss_tracker, self.d_real_tracker, self.d_fake_tracker]
+        return [self.d_loss_tracker, self.g_loss_tracker, self.d_real_tracker, self.d_fake_tracker,
+                self.d_real_score_tracker, self.d_fake_score_tracker, self.d_separation_tracker]
 
     @property
     def sampler(self) -> keras.Model:
         """The generator used for samples and saving: the EMA copy when there is one."""
         return self.generator_ema or self.generator
 
-    def state_variables(self) -> list:
-        """Every variable a resume must restore, in a fixed order."""
-        found = list(self.generator.weights) + list(self.discriminator.weights)
+    def named_state(self) -> dict:
+        """Every variable a resume must restore, by a name that says what it holds and does not
+        depend on Keras' per-process layer numbering: 'generator/03.Conv2DTranspose/kernel',
+        'g_optimizer/007', 'noise_seed'. The order is the one format-1 checkpoints were saved in."""
+        named = {}
+        models = [("generator", self.generator), ("discriminator", self.discriminator)]
         if self.generator_ema is not None:
-            found += list(self.generator_ema.weights)
-        found += list(self.g_optimizer.variables) + list(self.d_optimizer.variables)
-        return found + [self.noise_seed.state, self.ema_step]
+            models.append(("generator_ema", self.generator_ema))
+        for prefix, model in models:
+            owner = {id(w): (i, type(layer).__name__) for i, layer in enumerate(model.layers) for w in layer.weights}
+            for weight in model.weights:
+                index, kind = owner[id(weight)]
+                named[f"{prefix}/{index:02d}.{kind}/{weight.name}"] = weight
+        for prefix, optimizer in (("g_optimizer", self.g_optimizer), ("d_optimizer", self.d_optimizer)):
+            named.update({f"{prefix}/{i:03d}": v for i, v in enumerate(optimizer.variables)})
+        return {**named, "noise_seed": self.noise_seed.state, "ema_step": self.ema_step}
 
     def _noise(self, batch_size):
         z = keras.random.normal((batch_size, self.cfg.latent_dim), seed=self.noise_seed)
@@ -120,7 +142,7 @@ class GAN(keras.Model):
             noise, fake_labels = self._noise(batch_size)
             fake = self.generator(noise, training=True)
             with tf.GradientTape() as tape:
-                real_logits, _, d_loss = self._d_loss(real, real_labels, fake, fake_labels)
+                real_logits, d_fake_logits, d_loss = self._d_loss(real, real_labels, fake, fake_labels)
             d_variables = self.discriminator.trainable_variables
             self.d_optimizer.apply(tape.gradient(d_loss, d_variables), d_variables)
 
@@ -133,6 +155,7 @@ class GAN(keras.Model):
             if self.cfg.simultaneous:
                 real, real_labels = self._slice(real_all, labels_all, self.cfg.d_steps - 1)
                 real_logits, fake_logits, d_loss = self._d_loss(real, real_labels, fake, fake_labels)
+                d_fake_logits = fake_logits
             else:
                 fake_logits = self.discriminator(self._d_inputs(fake, fake_labels), training=True)
             g_loss = self.g_loss_fn(losses.top_k(fake_logits, self.cfg.g_top_k))
@@ -153,7 +176,19 @@ class GAN(keras.Model):
         self.g_loss_tracker.update_state(g_loss)
         self.d_real_tracker.update_state(tf.reduce_mean(tf.sigmoid(real_logits)))
         self.d_fake_tracker.update_state(tf.reduce_mean(tf.sigmoid(fake_logits)))
+        d_fake_logits = tf.stop_gradient(d_fake_logits)  # D's scores in its own step: one D, one moment
+        self.d_real_score_tracker.update_state(tf.reduce_mean(real_logits))
+        self.d_fake_score_tracker.update_state(tf.reduce_mean(d_fake_logits))
+        self.d_separation_tracker.update_state(separation(real_logits, d_fake_logits))
         return {m.name: m.result() for m in self.metrics}
+
+
+def separation(real_logits, fake_logits):
+    """The share of (real, fake) pairs D scores in the right order, ties counting half: the area
+    under its ROC curve on this batch. It means the same for every loss."""
+    real, fake = tf.reshape(real_logits, (-1, 1)), tf.reshape(fake_logits, (1, -1))
+    above = tf.cast(real > fake, tf.float32) + 0.5 * tf.cast(real == fake, tf.float32)
+    return tf.reduce_mean(above)
 
 
 def fixed_noise(cfg: RunConfig, n: int = GRID_SIZE):
@@ -272,8 +307,8 @@ def save_epoch(run_dir: Path, gan: "GAN", epoch: int, recorder: Recorder, noise,
             runs.write_status(run_dir, quality_error=str(error))
         recorder.last_eval_seconds = time.perf_counter() - clock
         schedule.done(recorder.last_eval_seconds)
-    meta = {"epoch": epoch, "step": recorder.step, "seconds": recorder.seconds_before}
-    runs.save_checkpoint(run_dir, [v.numpy() for v in gan.state_variables()], meta)
+    meta = {"epoch": epoch, "step": recorder.step, "seconds": recorder.seconds_before, "config": gan.cfg.to_dict()}
+    runs.save_checkpoint(run_dir, {name: v.numpy() for name, v in gan.named_state().items()}, meta)
     recorder.end_epoch(n_train)
     runs.write_status(run_dir, epoch=epoch, heartbeat=time.time(), eta_s=recorder.eta())
 
@@ -300,8 +335,16 @@ class Heartbeat:
 
 
 def peak_memory_mb() -> float:
-    """This process's peak resident memory so far, in MB (Linux reports ru_maxrss in KiB)."""
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    """This process's peak resident memory so far, in MB.
+
+    Linux's VmHWM belongs to this process's own memory map. ru_maxrss does not: it survives
+    fork + exec, so a trainer started by a 2 GB server would report the server's peak.
+    """
+    with contextlib.suppress(OSError, ValueError, StopIteration):
+        lines = Path("/proc/self/status").read_text().splitlines()
+        return round(int(next(line for line in lines if line.startswith("VmHWM:")).split()[1]) / 1024, 1)
+    unit = 2**20 if sys.platform == "darwin" else 1024  # ru_maxrss: bytes on macOS, KiB elsewhere
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / unit, 1)
 
 
 def prepare_data(cfg: RunConfig) -> data.Dataset:
@@ -338,8 +381,7 @@ def train(cfg: RunConfig, run_dir: Path, on_epoch: Callable[[Progress], None] | 
     dataset = prepare_data(cfg)
     steps_per_epoch = len(dataset.pixels) // (cfg.batch_size * cfg.d_steps)
     if not steps_per_epoch:
-        raise ValueError(f"batch_size × d_steps ({cfg.batch_size * cfg.d_steps}) is more than the "
-                         f"{len(dataset.pixels)} training images: an epoch would have no step")
+        raise NoSteps("training_no_steps", per_step=cfg.batch_size * cfg.d_steps, images=len(dataset.pixels))
     images_tensor = tf.constant(data.to_images(dataset.pixels))
     labels_tensor = tf.constant(dataset.labels.astype(np.int32))
     gan = GAN(cfg)
@@ -376,26 +418,28 @@ def train(cfg: RunConfig, run_dir: Path, on_epoch: Callable[[Progress], None] | 
     return state
 
 
-class CheckpointMismatch(RuntimeError):
-    """checkpoint.npz does not fit the run's model (a changed architecture or a foreign file)."""
-
-
 def restore(gan: GAN, run_dir: Path) -> tuple[int, int, float]:
     """(epoch, step, training seconds) of run_dir's checkpoint, loaded into gan; zeros without one.
 
-    A checkpoint that does not fit the model is refused, never silently ignored: training from
-    epoch 0 would then drop the run's whole history.
+    A checkpoint that is damaged, belongs to another config or does not fit the model raises
+    runs.CheckpointError before anything is changed: training from epoch 0 instead would drop the
+    run's whole history.
     """
+    epoch = runs.check_checkpoint(run_dir, gan.cfg)  # damaged or another run's: refused from the meta alone
     checkpoint = runs.load_checkpoint(run_dir)
     if checkpoint is None:
         return 0, 0, 0.0
     arrays, meta = checkpoint
-    variables = gan.state_variables()
-    shapes = [tuple(v.shape) for v in variables]
-    if [tuple(a.shape) for a in arrays] != shapes:
-        raise CheckpointMismatch(f"{run_dir / 'checkpoint.npz'} holds {len(arrays)} arrays that do not match this "
-                                 f"model's {len(variables)} variables; nothing was changed. Delete the "
-                                 "checkpoint to train this run again from the start.")
-    for variable, value in zip(variables, arrays, strict=True):
-        variable.assign(value)
-    return meta["epoch"], meta["step"], meta["seconds"]
+    variables, saved = gan.named_state(), len(arrays)
+    if "format" not in meta:  # format 1: arrays v0000, v0001, … in named_state's order
+        ordered = [arrays[name] for name in sorted(arrays)]
+        arrays = dict(zip(variables, ordered, strict=True)) if len(ordered) == len(variables) else {}
+    missing = [name for name in variables if name not in arrays]
+    wrong = [name for name in variables if name in arrays and arrays[name].shape != tuple(variables[name].shape)]
+    if missing or wrong or len(arrays) != len(variables):
+        first = (missing + wrong + sorted(set(arrays) - set(variables)) or ["?"])[0]
+        raise runs.CheckpointError("checkpoint_mismatch", path=run_dir / "checkpoint.npz", saved=saved,
+                                   expected=len(variables), first=first)
+    for name, variable in variables.items():
+        variable.assign(arrays[name])
+    return epoch, meta["step"], meta["seconds"]

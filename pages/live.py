@@ -4,14 +4,14 @@ from pathlib import Path
 
 import streamlit as st
 
-from gan import cli, curves, images, runs
-from ui import common, quality_view
+from gan import curves, images, runs
+from ui import common, i18n, quality_view
 from ui.i18n import names, t
 
 common.use_the_router()
 
 REFRESH_SECONDS = 2.0
-LOSSES, OUTPUTS = ("d_loss", "g_loss"), ("d_real", "d_fake")  # metrics.csv columns drawn together
+LOSSES = ("d_loss", "g_loss")  # metrics.csv columns drawn together
 
 st.title(t("live.title"))
 st.markdown(t("live.intro"))
@@ -35,22 +35,24 @@ def metrics_tail(path: str) -> curves.MetricsTail:
     return curves.MetricsTail(path)
 
 
-def show_status(status: dict) -> None:
-    state, active = status.get("state", "unknown"), runs.is_active(status)
-    epochs = status.get("epochs") or "?"
-    eta = status.get("eta_s") if active else None
+def show_status(status: runs.Status) -> None:
+    state, active = status.state or "unknown", status.active
+    epochs = status.epochs or "?"
+    eta = status.eta_s if active else None
     cols = st.columns(4)
-    cols[0].metric(t("live.state"), common.state_label(state))
-    cols[1].metric(t("live.epoch"), f"{status.get('epoch', 0)} / {epochs}")
-    cols[2].metric(t("live.speed"), t("live.speed_value", speed=status.get("images_per_s") or 0))
-    cols[3].metric(t("live.time_left"), "—" if eta is None else cli.duration(eta) if eta >= 1 else t("live.finishing"))
-    if active and status.get("steps_total"):
-        st.progress(min(status.get("step", 0) / status["steps_total"], 1.0))
+    cols[0].metric(t("live.state"), common.state_label(status))
+    cols[1].metric(t("live.epoch"), f"{status.epoch} / {epochs}")
+    cols[2].metric(t("live.speed"), t("live.speed_value", speed=status.images_per_s or 0))
+    cols[3].metric(t("live.time_left"), "—" if eta is None else i18n.duration(eta) if eta >= 1 else t("live.finishing"))
+    if active and status.steps_total:
+        st.progress(min(status.step / status.steps_total, 1.0))
     st.caption(t("data.caption", description=common.data_label(status)))
     if state == "failed":
-        st.error(t("live.failed", error=status.get("error") or t("live.no_error")))
+        st.error(t("live.failed", error=i18n.error_text(status.error) if status.error else t("live.no_error")))
     elif state == "interrupted":
         st.warning(t("live.interrupted"))
+    elif status.damaged:
+        st.warning(t("live.status_damaged"))
 
 
 def is_active(run: Path) -> bool:
@@ -68,7 +70,7 @@ def read_grid(png: Path):
         data = png.read_bytes()
         images.read_png(data)
     except OSError as error:
-        st.warning(t("live.unreadable_grid", name=png.name, error=error.strerror or error))
+        st.warning(t("live.unreadable_grid", name=png.name, error=i18n.error_text(error)))
         return None
     except ValueError:
         st.warning(t("live.damaged_grid", name=png.name))
@@ -124,6 +126,26 @@ weight = st.slider(t("live.smoothing"), 0.0, 0.99, 0.6, 0.01, key="live_smoothin
 active = is_active(run_dir)
 
 
+def show_curves(frame, cfg) -> None:
+    """The losses, D's verdict in its loss's own terms, and how often D tells real from fake."""
+    loss = cfg.loss if cfg else "nonsat"
+    verdict = curves.VERDICTS[loss]
+    losses, outputs, separation = st.columns(3)
+    losses.plotly_chart(figure(curves.curves(frame, labels(LOSSES), weight), t("live.losses"), t("live.loss_axis")),
+                        width="stretch", key="live_losses")
+    axis = t("live.probability_axis" if verdict.probability else "live.score_axis")
+    outputs.plotly_chart(figure(curves.curves(frame, labels(verdict.columns), weight), t("live.outputs"), axis,
+                                reference=verdict.reference), width="stretch", key="live_outputs")
+    lines = curves.curves(frame, labels([curves.SEPARATION]), weight)
+    if any(series.notna().any() for series in lines.values()):
+        separation.plotly_chart(figure(lines, t("live.separation"), t("live.separation_axis"), reference=0.5)
+                                .update_yaxes(tickformat=".0%", range=[0.3, 1.02]), width="stretch",
+                                key="live_separation")
+    else:  # a run logged before D's separation was recorded
+        separation.info(t("live.no_separation"))
+    st.caption(t(f"live.verdict.{loss}") + " " + t("live.verdict.separation"))
+
+
 @st.fragment(run_every=REFRESH_SECONDS if active else None)
 def live_view() -> None:
     status = runs.read_status(run_dir)
@@ -134,11 +156,7 @@ def live_view() -> None:
     if frame.empty:
         st.info(t("live.no_metrics"))
     else:
-        left, right = st.columns(2)
-        left.plotly_chart(figure(curves.curves(frame, labels(LOSSES), weight), t("live.losses"), t("live.loss_axis")),
-                          width="stretch", key="live_losses")
-        right.plotly_chart(figure(curves.curves(frame, labels(OUTPUTS), weight), t("live.outputs"),
-                                  t("live.probability_axis"), reference=0.5), width="stretch", key="live_outputs")
+        show_curves(frame, runs.read_config(run_dir))
     quality_view.show_run_quality(run_dir, status)
     st.subheader(t("live.samples"))
     show_samples(run_dir)

@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
-from gan import images, quality, runs, sampling
-from ui import common, quality_view
+from gan import config, images, quality, runs, sampling
+from ui import common, i18n, quality_view
 from ui.i18n import t
 
 common.use_the_router()
@@ -54,14 +54,14 @@ def new_seed(key: str) -> None:
 
 
 def describe(run_dir: Path) -> None:
-    if run_dir == common.PRETRAINED:
+    if run_dir == sampling.PRETRAINED:
         st.caption(t("sample.pretrained"))
         return
     status = runs.read_status(run_dir)
     if not runs.is_active(status):
         return
-    if status.get("epoch"):
-        st.info(t("sample.still_training", epoch=status["epoch"], epochs=status.get("epochs", "?")))
+    if status.epoch:
+        st.info(t("sample.still_training", epoch=status.epoch, epochs=status.epochs or "?"))
     else:
         st.info(t("sample.first_epoch"))
 
@@ -79,7 +79,9 @@ mtime = path.stat().st_mtime if path.exists() else 0.0
 try:
     generator = load(str(path), mtime)
 except sampling.GeneratorError as error:
-    st.error(t("sample.unusable", error=error) + t("sample.other_run") if path.exists() else t("sample.not_saved"))
+    never_saved = not path.exists() and run_dir != sampling.PRETRAINED and not runs.read_status(run_dir).epoch
+    st.error(t("sample.not_saved") if never_saved else t("sample.unusable", error=i18n.error_text(error))
+             + t("sample.other_run"))
     st.stop()
 
 conditional = sampling.is_conditional(generator)
@@ -94,7 +96,7 @@ st.subheader(t("sample.draw"))
 controls, picture = st.columns([1, 2])
 with controls:
     n = st.number_input(t("sample.how_many"), 1, 256, 64, key="sample_n")
-    seed = st.number_input(t("sample.seed"), 0, 2**31 - 1, 42, key="sample_seed")
+    seed = st.number_input(t("sample.seed"), 0, config.SEED_MAX, 42, key="sample_seed")
     st.button(t("sample.new_seed"), on_click=new_seed, args=("sample_seed",), icon="🎲")
 pixels = draw(str(path), mtime, int(n), int(seed), digit)
 cols = 10 if conditional and digit is None else math.ceil(math.sqrt(len(pixels)))
@@ -110,13 +112,13 @@ with controls:
 try:
     quality_view.show_verdict(*classify(str(path), mtime, int(n), int(seed), digit), cols, controls)
 except quality.QualityUnavailable as error:
-    st.caption(t("sample.no_classifier", error=error))
+    st.caption(t("sample.no_classifier", error=i18n.error_text(error)))
 
 st.subheader(t("sample.walk"))
 st.caption(t("sample.walk_caption") + (t("sample.walk_zeros") if conditional and digit is None else ""))
 a, b, s = st.columns(3)
-seed_a = a.number_input(t("sample.seed_a"), 0, 2**31 - 1, 1, key="walk_a")
-seed_b = b.number_input(t("sample.seed_b"), 0, 2**31 - 1, 2, key="walk_b")
+seed_a = a.number_input(t("sample.seed_a"), 0, config.SEED_MAX, 1, key="walk_a")
+seed_b = b.number_input(t("sample.seed_b"), 0, config.SEED_MAX, 2, key="walk_b")
 steps = s.slider(t("sample.frames"), 3, 16, 10, key="walk_steps")
 frames = walk(str(path), mtime, int(seed_a), int(seed_b), steps, digit)
 st.image(scaled_png(images.grid(frames, cols=steps), width=1000), width="content")

@@ -2,14 +2,13 @@
 process; below, every recent run with its progress, Cancel and Resume."""
 
 import functools
-import os
 from pathlib import Path
 
 import streamlit as st
 
-from gan import archive, cli, config, data, launcher, limits, runs
-from ui import budget_view, common
-from ui.i18n import names, t
+from gan import archive, config, data, launcher, limits, runs
+from ui import budget_view, common, i18n
+from ui.i18n import t
 
 common.use_the_router()
 
@@ -23,20 +22,15 @@ NUMBER_STEPS = {"g_lr": (1e-5, "%.1e"), "d_lr": (1e-5, "%.1e"), "beta1": (0.05, 
                 "label_smoothing": (0.05, "%.2f"), "ema_decay": (0.001, "%.4f"),
                 "g_top_k": (0.05, "%.2f")}  # field: (step, format)
 NOTICES = {"started": st.success, "resumed": st.success, "attached": st.info, "finished": st.info,
-           "refused": st.warning, "error": st.error, "info": st.info}
+           "refused": st.warning, "unresumable": st.error, "error": st.error, "info": st.info}
 RECENT = 10
 REFRESH_SECONDS = 2
 
 
 def fill_form() -> None:
-    """Put the chosen preset's values, and the defaults for fields it leaves out, into the form;
-    on a shared demo, epochs and images start at most at its caps, so the defaults can be trained."""
-    caps = common.server_limits()
-    values = config.preset(st.session_state.train_preset).to_dict()
-    for field, cap in (("epochs", caps.max_epochs), ("n_images", caps.max_images)):
-        if cap is not None:
-            values[field] = min(values[field], cap)
-    for field, value in values.items():
+    """Put the chosen preset's values, and the defaults for fields it leaves out, into the form
+    (within a shared demo's caps)."""
+    for field, value in limits.starting_values(st.session_state.train_preset, common.server_limits()).items():
         st.session_state[f"train_{field}"] = value
 
 
@@ -56,14 +50,6 @@ def field_widget(field: str) -> None:
                         persist_state="session", disabled=field == "epochs" and budget_view.minutes() is not None)
 
 
-def error_text(error: config.ConfigError) -> str:
-    """A refused setting as the form reports it: its label, its name, and what is allowed."""
-    problem = (t(f"config.error.{error.kind}", **error.params) if error.kind
-               else str(error).removeprefix(f"{error.field}: "))
-    label = t(f"train.field.{error.field}.label") if error.field in config.FIELD_TYPES else error.field
-    return t("config.error.message", label=label, field=error.field, problem=problem)
-
-
 def submit(cfg: config.RunConfig) -> None:
     """Hand cfg to the launcher (which trains in another process) and remember what happened; the
     notice is worded when shown, so it follows a change of language."""
@@ -71,12 +57,17 @@ def submit(cfg: config.RunConfig) -> None:
     try:
         sub = launcher.submit(root, cfg, common.max_concurrent(), common.server_limits().keep_runs)
     except OSError as error:
-        st.session_state.train_notice = ("error", functools.partial(t, "train.outcome.unwritable", error=error), None)
+        st.session_state.train_notice = ("error", functools.partial(outcome_text, "unwritable", error=error), None)
         return
-    params = {"id": sub.run_dir.name, "epoch": runs.read_status(sub.run_dir).get("epoch", 0),
-              "busy": len(launcher.active_runs(root)), "limit": common.max_concurrent()}
-    st.session_state.train_notice = (sub.outcome, functools.partial(t, f"train.outcome.{sub.outcome}", **params),
+    params = {"id": sub.run_dir.name, "epoch": sub.epoch, "busy": sub.busy, "limit": common.max_concurrent(),
+              "error": sub.error}
+    st.session_state.train_notice = (sub.outcome, functools.partial(outcome_text, sub.outcome, **params),
                                      sub.run_dir.name)
+
+
+def outcome_text(outcome: str, error: BaseException | None = None, **params) -> str:
+    """A submission's outcome in the session's language; an error among the params is worded too."""
+    return t(f"train.outcome.{outcome}", **params, error=i18n.error_text(error) if error else "")
 
 
 def submit_form() -> None:
@@ -91,7 +82,7 @@ def submit_form() -> None:
         cfg = cfg.replace(epochs=epochs)
         limits.check(cfg, common.server_limits())
     except config.ConfigError as error:
-        st.session_state.train_notice = ("error", functools.partial(error_text, error), None)
+        st.session_state.train_notice = ("error", functools.partial(i18n.error_text, error), None)
     else:
         submit(cfg)
 
@@ -107,18 +98,18 @@ def show_notice() -> None:
 
 def show_run(run_dir: Path, status: dict, active: bool) -> None:
     """One run: a progress bar and Cancel while it trains, Resume once stopped, the error if it failed."""
-    state, epoch, cfg = status.get("state"), status.get("epoch", 0), runs.read_config(run_dir)
+    state, epoch, cfg = status.state, status.epoch, runs.read_config(run_dir)
     with st.container(border=True):
         text, action = st.columns([5, 1], vertical_alignment="center")
         text.markdown(f"**{common.run_label(run_dir)}**")
         if active:
-            epochs, steps_total = status.get("epochs") or 1, status.get("steps_total")
-            done = status.get("step", 0) / steps_total if steps_total else epoch / epochs
+            epochs, steps_total = status.epochs or 1, status.steps_total
+            done = status.step / steps_total if steps_total else epoch / epochs
             label = (t("train.starting") if state == "queued" else
-                     t("train.progress", epoch=epoch, epochs=epochs, speed=status.get("images_per_s") or 0,
-                       eta=cli.duration(status.get("eta_s")), memory=status.get("peak_memory_mb") or 0))
+                     t("train.progress", epoch=epoch, epochs=epochs, speed=status.images_per_s or 0,
+                       eta=i18n.duration(status.eta_s), memory=status.peak_memory_mb or 0))
             text.progress(min(done, 1.0), text=label)
-            stopping = runs.cancel_requested(run_dir, status.get("launched_at") or 0)
+            stopping = runs.cancel_requested(run_dir, status.launched_at or 0)
             action.button(t("train.stopping") if stopping else t("train.cancel"), key=f"cancel_{run_dir.name}",
                           disabled=stopping, on_click=launcher.cancel, args=(run_dir,), help=t("train.cancel_help"))
         elif state != "finished" and cfg is not None:
@@ -126,8 +117,8 @@ def show_run(run_dir: Path, status: dict, active: bool) -> None:
                           on_click=submit, args=(cfg,),
                           help=t("train.resume_help", epoch=epoch) if epoch else t("train.start_help"))
         if state == "failed":
-            text.error(status.get("error") or t("train.failed"))
-        if status.get("data_source") or status.get("data_description"):
+            text.error(i18n.error_text(status.error) if status.error else t("train.failed"))
+        if status.data_source or status.data_description:
             text.caption(t("data.caption", description=common.data_label(status)))
         action.page_link("pages/live.py", label=t("train.live"), icon="📈", query_params={"run": run_dir.name})
 
@@ -148,13 +139,13 @@ def show_runs(refreshing: bool) -> None:
 
 st.title(t("train.title"))
 st.markdown(t("train.intro"))
-st.info(t("train.data_note") + (t("train.bundled_only") if os.environ.get(data.FORCE_BUNDLED_ENV) == "1" else ""),
+st.info(t("train.data_note") + (t("train.bundled_only") if data.bundled_only() else ""),
         icon="🗂️")
 
 st.session_state.setdefault("train_preset", "quick")
 if any(f"train_{field}" not in st.session_state for field in config.FIELD_TYPES):
     fill_form()
-presets = {name: t(f"train.presets.{name}") for name in names("train.presets")}
+presets = {name: t(f"train.presets.{name}") for name in config.PRESETS}
 preset_column, budget_column, estimate_column = st.columns(3)
 preset_column.selectbox(t("train.preset"), list(presets), format_func=presets.get, key="train_preset",
                         on_change=fill_form, persist_state="session", help=t("train.preset_help"))
@@ -197,7 +188,7 @@ def show_sharing() -> None:
             try:
                 done = archive.import_run(upload, common.runs_root())
             except archive.ArchiveError as error:
-                st.error(t("train.share.refused", error=str(error)))
+                st.error(t("train.share.refused", error=i18n.error_text(error)))
             else:
                 st.success(t("train.share.existed" if done.existed else "train.share.imported", id=done.run_id))
 

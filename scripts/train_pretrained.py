@@ -12,9 +12,9 @@ from pathlib import Path
 
 os.environ["GAN_BUNDLED_DATA"] = "1"  # reproducible anywhere: never the full download
 
-from gan import config, quality, runs, training  # noqa: E402
+from gan import config, quality, runs, sampling, training  # noqa: E402
 
-OUT = Path(__file__).resolve().parents[1] / "gan" / "assets" / "pretrained"
+OUT = sampling.PRETRAINED
 KEPT = ("config.json", "status.json", "metrics.csv", "quality.csv", "generator.keras")
 
 

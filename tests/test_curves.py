@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gan import curves, runs
+from gan import config, curves, runs
 
 HEADER = ",".join(runs.METRICS_FIELDS) + "\n"
 
@@ -19,13 +19,13 @@ def metrics(tmp_path):
 
 
 def test_missing_and_empty_files_read_as_empty_frames(metrics):
-    assert curves.read_metrics(metrics).empty
+    assert curves.metrics_frame(metrics).empty
     metrics.write_text("")
-    assert curves.read_metrics(metrics).empty
+    assert curves.metrics_frame(metrics).empty
     metrics.write_text(HEADER)
-    assert curves.read_metrics(metrics).empty
+    assert curves.metrics_frame(metrics).empty
     metrics.write_text(HEADER[:20])  # a header still being written
-    assert curves.read_metrics(metrics).empty
+    assert curves.metrics_frame(metrics).empty
 
 
 def test_half_written_last_line_waits_for_its_newline(metrics):
@@ -51,7 +51,7 @@ def test_reads_only_what_was_appended(metrics):
 
 def test_damaged_rows_are_skipped(metrics):
     metrics.write_text(HEADER + row(10) + "20,1,oops,0.5,0.7,0.6,0.4,900\n" + "30,1\n" + row(40))
-    assert curves.read_metrics(metrics)["step"].tolist() == [10.0, 40.0]
+    assert curves.metrics_frame(metrics)["step"].tolist() == [10.0, 40.0]
 
 
 def test_a_rewritten_file_is_read_again(tmp_path, metrics):
@@ -67,7 +67,7 @@ def test_a_rewritten_file_is_read_again(tmp_path, metrics):
 
 def test_agrees_with_the_run_store_reader(finished_run):
     expected = pd.DataFrame(runs.read_metrics(finished_run))
-    frame = curves.read_metrics(finished_run / "metrics.csv")
+    frame = curves.metrics_frame(finished_run / "metrics.csv")
     assert len(frame) > 0
     pd.testing.assert_frame_equal(frame[expected.columns], expected, check_dtype=False)
 
@@ -211,3 +211,11 @@ def test_per_epoch_figure_marks_points_on_whole_epochs():
     assert fig.layout.xaxis.title.text == "epoch" and fig.layout.xaxis.dtick == 1
     assert fig.layout.yaxis.type == "log"
     assert curves.figure(lines, "x", "y").data[0].mode == "lines"
+
+
+def test_every_loss_says_how_its_discriminator_output_reads():
+    assert set(curves.VERDICTS) == set(config.LOSSES)
+    for verdict in curves.VERDICTS.values():
+        assert set(verdict.columns) <= set(runs.METRICS_FIELDS)
+        assert verdict.probability == (verdict.columns == curves.PROBABILITY)
+    assert curves.SEPARATION in runs.METRICS_FIELDS

@@ -48,4 +48,4 @@ def test_missing_run_or_generator_is_one_clear_line(finished_run, tmp_path):
     empty.mkdir()
     (empty / "config.json").write_text((finished_run / "config.json").read_text())
     done = run("--run", str(empty))
-    assert done.returncode == 1 and "has not finished an epoch" in done.stderr and "Traceback" not in done.stderr
+    assert done.returncode == 1 and "There is no generator" in done.stderr and "Traceback" not in done.stderr

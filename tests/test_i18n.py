@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from gan import config, curves, data, quality, runs
+from gan import config, curves, data, quality, runs, sampling
 from ui import common, i18n, quality_view
 
 REPO = Path(__file__).resolve().parents[1]
@@ -117,7 +117,9 @@ def test_every_dynamic_family_is_complete():
     assert set(i18n.names("state")) >= set(common.STATE_ICONS)
     assert set(i18n.names("data.source")) >= set(data.SOURCE_LABELS)
     assert set(i18n.names("quality.metric")) == set(curves.QUALITY)
-    assert set(i18n.names("train.presets")) <= set(config.PRESETS)
+    assert set(i18n.names("live.verdict")) == {*curves.VERDICTS, "separation"}
+    assert set(i18n.names("live.metric")) >= {column for v in curves.VERDICTS.values() for column in v.columns}
+    assert set(i18n.names("train.presets")) == set(config.PRESETS)  # the form offers every preset
     assert set(i18n.names("train.outcome")) >= {"started", "resumed", "attached", "finished", "refused"}
 
 
@@ -150,7 +152,7 @@ def test_collapse_warnings_are_reworded_in_chinese(monkeypatch):
 
 @pytest.fixture
 def run_dir(runs_root, finished_run, tmp_path, monkeypatch) -> Path:
-    monkeypatch.setattr(common, "PRETRAINED", tmp_path / "pretrained")
+    monkeypatch.setattr(sampling, "PRETRAINED", tmp_path / "pretrained")
     return Path(shutil.copytree(finished_run, runs_root / finished_run.name))
 
 

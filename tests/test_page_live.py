@@ -47,7 +47,10 @@ def test_shows_curves_state_and_sample_grid(run_dir):
     assert not at.exception
     specs = charts(at)
     names = [trace["name"] for traces in specs for trace in traces]
-    assert {"D loss", "G loss", "D(x) on real digits", "D(G(z)) on generated digits"} <= set(names)
+    assert runs.read_config(run_dir).loss == "hinge"  # D's output is a raw score, not a probability
+    assert {"D loss", "G loss", "D's score on real digits", "D's score on generated digits",
+            "real ranked above fake (share)"} <= set(names)
+    assert "D(x) on real digits" not in names and "hinge asks for at least +1" in texts(at.caption)
     last_step = max(row["step"] for row in runs.read_metrics(run_dir))
     assert specs[0][0]["x"][-1] == last_step
     assert "finished" in texts(at.metric)

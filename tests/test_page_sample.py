@@ -12,7 +12,6 @@ from streamlit.testing.v1 import AppTest
 
 from gan import quality, runs, sampling, training
 from tests.conftest import tiny_config
-from ui import common
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
@@ -20,7 +19,7 @@ APP = str(Path(__file__).resolve().parents[1] / "app.py")
 @pytest.fixture(autouse=True)
 def no_pretrained(tmp_path, monkeypatch):
     """Hide the bundled generator (it is listed first when present) so each test picks its own run."""
-    monkeypatch.setattr(common, "PRETRAINED", tmp_path / "pretrained")
+    monkeypatch.setattr(sampling, "PRETRAINED", tmp_path / "pretrained")
 
 
 @pytest.fixture
@@ -104,7 +103,7 @@ def test_conditional_generator_draws_the_chosen_digit(runs_root, conditional_run
 
 
 def test_bundled_generator_is_offered_first(runs_root, finished_run, tmp_path):
-    shutil.copytree(finished_run, common.PRETRAINED)
+    shutil.copytree(finished_run, sampling.PRETRAINED)
     at = open_sample()
     assert not at.exception
     picker = at.selectbox(key="sample_run")
@@ -156,12 +155,12 @@ def test_classification_follows_the_drawn_digits(run_dir):
 
 def test_missing_classifier_still_draws_digits(run_dir, monkeypatch):
     def unavailable(pixels):
-        raise quality.QualityUnavailable("classifier.keras cannot be read")
+        raise quality.QualityUnavailable("quality_asset_unreadable", path="classifier.keras")
     monkeypatch.setattr(quality, "classify", unavailable)
     at = open_sample()
     assert not at.exception
     assert at.image[0].captions == ["64 digits, seed 42"]
-    assert "not classified: classifier.keras cannot be read" in texts(at.caption)
+    assert "not classified: The digit classifier's file classifier.keras cannot be read." in texts(at.caption)
     assert not at.dataframe
 
 
@@ -180,3 +179,10 @@ def test_verdict_table_is_laid_out_like_the_grid(run_dir, monkeypatch):
     assert table.iloc[2].tolist() == ["8 · 50", "9 · 50", "0 · 50", "1 · 50"]
     assert class_counts(at) == {0: 2, 1: 2, **{d: 1 for d in range(2, 10)}}
     assert "42% of the 12 digits are recognised" in texts(at.markdown)
+
+
+def test_a_run_whose_generator_went_missing_says_so_not_that_it_never_trained(run_dir):
+    (run_dir / "generator.keras").unlink()  # the run has finished epochs: the file was removed
+    at = open_sample()
+    assert not at.exception
+    assert "There is no generator at" in texts(at.error) and "has not finished an epoch" not in texts(at.error)

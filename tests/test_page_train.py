@@ -7,7 +7,8 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from gan import config, launcher, runs, speed
+from gan import config, launcher, runs, speed, training
+from gan.errors import UserError
 from tests.conftest import TINY, tiny_config
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
@@ -36,10 +37,10 @@ def submit(at: AppTest) -> AppTest:
     return at.button(key="train_submit").click().run()
 
 
-def wait_until_finished(run_dir: Path) -> dict:
+def wait_until_finished(run_dir: Path) -> runs.Status:
     deadline = time.monotonic() + TRAIN_TIMEOUT_S
-    while (status := runs.read_status(run_dir)).get("state") not in ("finished", "failed", "interrupted", "cancelled"):
-        assert time.monotonic() < deadline, f"run still {status.get('state')} after {TRAIN_TIMEOUT_S} s"
+    while (status := runs.read_status(run_dir)).state not in ("finished", "failed", "interrupted", "cancelled"):
+        assert time.monotonic() < deadline, f"run still {status.state} after {TRAIN_TIMEOUT_S} s"
         time.sleep(0.5)
     return status
 
@@ -102,18 +103,18 @@ def test_submitting_trains_once_in_another_process(runs_root):
     run_dir = runs_root / cfg.run_id
     assert runs.read_config(run_dir) == cfg
     first = runs.read_status(run_dir)
-    assert first["pid"] != os.getpid()  # never trained in the Streamlit process
+    assert first.pid != os.getpid()  # never trained in the Streamlit process
     assert at.page_link[0].proto.query_string == f"run={cfg.run_id}"
 
     submit(at)  # the same settings again: attach to the run, do not launch a second trainer
     (info,) = at.info[1:]  # the first info box is the data note
     assert cfg.run_id in info.value and ("already training" in info.value or "already been trained" in info.value)
-    assert runs.read_status(run_dir)["launched_at"] == first["launched_at"]
+    assert runs.read_status(run_dir).launched_at == first.launched_at
     assert runs.list_runs(runs_root) == [run_dir]
 
     status = wait_until_finished(run_dir)
-    assert status["state"] == "finished", status
-    assert "bundled" in status["data_description"]
+    assert status.state == "finished", status
+    assert "bundled" in status.data_description
     at.run()
     assert not at.exception
     assert any(cfg.run_id in block.value and "finished 1/1" in block.value for block in at.markdown)
@@ -135,14 +136,34 @@ def test_running_run_shows_progress_and_can_be_cancelled(runs_root):
 
 
 def test_stopped_runs_can_resume_and_failed_runs_show_their_error(runs_root):
-    failed = runs.create(runs_root, tiny_config(epochs=2))
-    runs.write_status(failed, state="failed", epoch=1, error="MemoryError: out of memory")
+    cfg = tiny_config(epochs=2)
+    failed = runs.create(runs_root, cfg)
+    training.train(cfg.replace(epochs=1), failed)  # one complete epoch, then a crash
+    crash = UserError("training_crashed", "MemoryError: out of memory", type="MemoryError")
+    runs.write_status(failed, state="failed", error=crash)
     at = open_train()
-    assert any("MemoryError: out of memory" in e.value for e in at.error)
+    assert any("unexpected MemoryError" in e.value for e in at.error)
     at.button(key=f"start_{failed.name}").click().run()
     assert not at.exception
     assert [s.value for s in at.success] == [f"Resuming run {failed.name} from epoch 1."]
-    assert wait_until_finished(failed)["state"] == "finished"
+    assert wait_until_finished(failed).state == "finished"
+
+
+def test_resuming_from_a_foreign_checkpoint_is_refused_on_the_page_and_nothing_is_lost(runs_root, tmp_path):
+    cfg = tiny_config(epochs=2)
+    run_dir = runs.create(runs_root, cfg)
+    training.train(cfg.replace(epochs=1), run_dir)
+    runs.write_status(run_dir, state="interrupted")
+    other = runs.create(tmp_path, tiny_config(latent_dim=16))
+    training.train(tiny_config(latent_dim=16), other)
+    (run_dir / "checkpoint.npz").write_bytes((other / "checkpoint.npz").read_bytes())
+    rows = runs.read_metrics(run_dir), runs.read_quality(run_dir)
+    at = open_train()
+    at.button(key=f"start_{run_dir.name}").click().run()
+    assert not at.exception
+    assert any("cannot be resumed" in e.value and "belongs to another run" in e.value for e in at.error)
+    assert (runs.read_metrics(run_dir), runs.read_quality(run_dir)) == rows
+    assert not runs.read_status(run_dir).active
 
 
 def test_demo_mode_hides_server_settings_and_caps_the_form(runs_root, monkeypatch):

@@ -14,7 +14,7 @@ def test_create_writes_config_then_queued_status(runs_root):
     run_dir = runs.create(runs_root, cfg)
     assert run_dir == runs_root / cfg.run_id
     assert runs.read_config(run_dir) == cfg
-    assert runs.read_status(run_dir)["state"] == "queued"
+    assert runs.read_status(run_dir).state == "queued"
     assert runs.create(runs_root, cfg) == run_dir  # same config, same run
     assert runs.list_runs(runs_root) == [run_dir]
 
@@ -44,17 +44,53 @@ def test_root_comes_from_argument_then_environment(monkeypatch, tmp_path):
 def test_readers_tolerate_missing_empty_and_damaged_files(runs_root):
     run_dir = runs_root / "abc"
     run_dir.mkdir()
-    assert runs.read_config(run_dir) is None and runs.read_status(run_dir) == {}
+    assert runs.read_config(run_dir) is None and runs.read_status(run_dir) == runs.Status()
     assert runs.read_metrics(run_dir) == [] and runs.load_checkpoint(run_dir) is None
-    for name in ("config.json", "status.json", "metrics.csv", "checkpoint.npz"):
+    for name in ("config.json", "status.json", "metrics.csv"):
         (run_dir / name).write_text("")
-    assert runs.read_config(run_dir) is None and runs.read_status(run_dir) == {}
-    assert runs.read_metrics(run_dir) == [] and runs.load_checkpoint(run_dir) is None
+    assert runs.read_config(run_dir) is None and runs.read_status(run_dir) == runs.Status(damaged=True)
+    assert runs.read_metrics(run_dir) == []
     (run_dir / "config.json").write_text('{"batch_size": 0}')
     (run_dir / "status.json").write_text('["not", "a", "dict"]')
-    (run_dir / "checkpoint.npz").write_bytes(b"PK\x03\x04garbage")
-    assert runs.read_config(run_dir) is None and runs.read_status(run_dir) == {}
-    assert runs.load_checkpoint(run_dir) is None
+    assert runs.read_config(run_dir) is None and runs.read_status(run_dir) == runs.Status(damaged=True)
+
+
+def test_status_fields_are_typed_and_garbage_reads_as_damaged_not_as_values(runs_root):
+    run_dir = runs_root / "abc"
+    run_dir.mkdir()
+    (run_dir / "status.json").write_text(json.dumps({
+        "state": "finished", "epoch": 3.0, "epochs": 5, "images_per_s": 812, "from_the_future": [1],
+        "error": "ValueError: an old free-text error"}))
+    status = runs.read_status(run_dir)
+    assert (status.state, status.epoch, status.epochs, status.images_per_s) == ("finished", 3, 5, 812.0)
+    assert isinstance(status.epoch, int) and not status.damaged  # unknown fields from newer files are ignored
+    assert status.error.kind == "recorded" and "old free-text" in str(status.error)
+    (run_dir / "status.json").write_text(json.dumps({"state": "exploded", "epoch": "three", "pid": 1.5,
+                                                     "eta_s": True, "error": {"no": "kind"}}))
+    status = runs.read_status(run_dir)
+    assert status.damaged and status == runs.Status(damaged=True)
+
+
+def test_status_records_errors_by_kind_and_refuses_unknown_fields(runs_root):
+    run_dir = runs.create(runs_root, tiny_config())
+    error = runs.CheckpointError("checkpoint_foreign", path="x/checkpoint.npz", run_id="abc")
+    runs.write_status(run_dir, state="failed", error=error)
+    recorded = runs.read_status(run_dir).error
+    assert (recorded.kind, recorded.params) == ("checkpoint_foreign", {"path": "x/checkpoint.npz", "run_id": "abc"})
+    assert str(recorded) == str(error)
+    with pytest.raises(TypeError, match="not a status field: colour"):
+        runs.write_status(run_dir, colour="red")
+
+
+@pytest.mark.parametrize("content", [b"", b"PK\x03\x04garbage", b"not a zip at all"])
+def test_a_checkpoint_that_is_there_but_unreadable_is_an_error_not_a_fresh_start(runs_root, content):
+    run_dir = runs.create(runs_root, tiny_config())
+    (run_dir / "checkpoint.npz").write_bytes(content)
+    with pytest.raises(runs.CheckpointError, match="damaged; nothing was changed") as caught:
+        runs.load_checkpoint(run_dir)
+    assert caught.value.kind == "checkpoint_damaged"
+    with pytest.raises(runs.CheckpointError):
+        runs.check_checkpoint(run_dir, tiny_config())
 
 
 def test_half_written_last_metrics_line_is_ignored(runs_root):
@@ -81,11 +117,11 @@ def test_status_merges_and_dead_processes_show_as_interrupted(runs_root):
     runs.write_status(run_dir, state="running", pid=os.getpid(), heartbeat=time.time())
     runs.write_status(run_dir, epoch=3)
     status = runs.read_status(run_dir)
-    assert status["state"] == "running" and status["epoch"] == 3
+    assert status.state == "running" and status.epoch == 3
     runs.write_status(run_dir, heartbeat=time.time() - 10 * runs.STALE_AFTER_SECONDS)
-    assert runs.read_status(run_dir)["state"] == "interrupted"
+    assert runs.read_status(run_dir).state == "interrupted"
     runs.write_status(run_dir, heartbeat=time.time(), pid=2**22 + 12345)  # no such process
-    assert runs.read_status(run_dir)["state"] == "interrupted"
+    assert runs.read_status(run_dir).state == "interrupted"
     assert json.loads((run_dir / "status.json").read_text())["state"] == "running"  # reading never writes
 
 
@@ -114,11 +150,16 @@ def test_cancel_requests_older_than_the_launch_are_ignored(runs_root):
 
 def test_checkpoint_round_trip(runs_root):
     run_dir = runs.create(runs_root, tiny_config())
-    arrays = [np.arange(3.0), np.ones((2, 2), np.float32), np.array(7, np.int64)]
-    runs.save_checkpoint(run_dir, arrays, {"epoch": 2, "step": 8, "seconds": 1.5})
-    loaded, meta = runs.load_checkpoint(run_dir)
-    assert meta == {"epoch": 2, "step": 8, "seconds": 1.5}
-    assert all(np.array_equal(a, b) for a, b in zip(arrays, loaded, strict=True))
+    arrays = {"generator/01.Dense/kernel": np.arange(3.0), "g_optimizer/000": np.ones((2, 2), np.float32),
+              "ema_step": np.array(7, np.int64)}
+    meta = {"epoch": 2, "step": 8, "seconds": 1.5, "config": tiny_config().to_dict()}
+    runs.save_checkpoint(run_dir, arrays, meta)
+    loaded, loaded_meta = runs.load_checkpoint(run_dir)
+    assert loaded_meta == {**meta, "format": runs.CHECKPOINT_FORMAT}
+    assert loaded.keys() == arrays.keys() and all(np.array_equal(arrays[k], loaded[k]) for k in arrays)
+    assert runs.check_checkpoint(run_dir, tiny_config()) == 2
+    with pytest.raises(runs.CheckpointError, match="belongs to another run"):
+        runs.check_checkpoint(run_dir, tiny_config(seed=99))
 
 
 def test_failed_generator_save_keeps_the_previous_file(runs_root):
@@ -143,3 +184,14 @@ def test_samples_are_listed_in_epoch_order(runs_root):
         runs.save_sample_grid(run_dir, epoch, b"png")
     (run_dir / "samples" / "epoch_xx.png").write_bytes(b"")
     assert [e for e, _ in runs.list_samples(run_dir)] == [1, 2, 10]
+
+
+def test_a_resume_rewrites_an_older_metrics_csv_with_the_current_columns(runs_root):
+    run_dir = runs.create(runs_root, tiny_config())
+    (run_dir / "metrics.csv").write_text(",".join(runs.LEGACY_METRICS_FIELDS) + "\n4,1,0.5,1.2,0.9,0.6,0.4,800\n")
+    runs.keep_metrics_through(run_dir, 1)
+    runs.append_metrics(run_dir, [{"step": 8, "epoch": 2, "d_loss": 1.0, "d_separation": 0.75}])
+    assert (run_dir / "metrics.csv").read_text().splitlines()[0] == ",".join(runs.METRICS_FIELDS)
+    rows = runs.read_metrics(run_dir)
+    assert [row["d_loss"] for row in rows] == [1.2, 1.0] and rows[1]["d_separation"] == 0.75
+    assert np.isnan(rows[0]["d_separation"])

@@ -236,10 +236,10 @@ def test_csv_points_are_read_and_scaled_into_the_plot():
 
 @pytest.mark.parametrize(("content", "message"), [
     ("", "empty"),
-    (csv_of(9), "9 point(s); at least 10"),
+    (csv_of(9), "too few points (9); at least 10"),
     (csv_of(10_002), "at most 10,000"),
-    (csv_of(10) + "\n3,4,5", "Line 11 has 3 column(s)"),
-    ("x\n" + "\n".join(str(i) for i in range(12)), "Line 1 has 1 column(s)"),
+    (csv_of(10) + "\n3,4,5", "Line 11 has 3 columns"),
+    ("x\n" + "\n".join(str(i) for i in range(12)), "Line 1 has 1 columns"),
     (csv_of(10) + "\n3,abc", "Line 11: '3,abc' is not two numbers"),
     (csv_of(10) + "\nnan,1", "not a finite number (point 11)"),
     (csv_of(10) + "\n1,inf", "not a finite number"),

@@ -68,7 +68,7 @@ def test_kill_9_during_epoch_2_then_rerun_resumes_without_gaps_or_duplicates(run
     os.kill(process.pid, signal.SIGKILL)
     process.communicate()
     status = runs.read_status(run_dir)
-    assert status["state"] == "interrupted" and status["epoch"] == 1
+    assert status.state == "interrupted" and status.epoch == 1
 
     out, err = cli(*args).communicate(timeout=300)
     assert out.strip().splitlines()[-1] == str(run_dir), err
@@ -76,7 +76,7 @@ def test_kill_9_during_epoch_2_then_rerun_resumes_without_gaps_or_duplicates(run
     steps = [int(r["step"]) for r in runs.read_metrics(run_dir)]
     assert steps == expected_steps(32, 4)
     assert [e for e, _ in runs.list_samples(run_dir)] == [1, 2, 3, 4]
-    assert runs.read_status(run_dir)["state"] == "finished"
+    assert runs.read_status(run_dir).state == "finished"
 
     pixels = run_dir.parent / "digits.npy"
     done = subprocess.run([sys.executable, "-m", "gan.sample", "--run", str(run_dir), "--n", "100",
@@ -96,13 +96,13 @@ def test_sigterm_cancels_cleanly_and_rerun_resumes(runs_root):
     args = ["--preset", "quick", "--epochs", "3", *SMALL, "--runs-dir", str(runs_root)]
     process = cli(*args)
     run_dir = runs_root / train.config_from_args(train.parse_args(args)).run_id
-    wait_for(lambda: runs.read_status(run_dir).get("epoch", 0) >= 1)
+    wait_for(lambda: runs.read_status(run_dir).epoch >= 1)
     process.send_signal(signal.SIGTERM)
     out, _ = process.communicate(timeout=120)
     assert process.returncode == 0 and "cancelled" in out
-    assert runs.read_status(run_dir)["state"] == "cancelled"
+    assert runs.read_status(run_dir).state == "cancelled"
     out, err = cli(*args).communicate(timeout=300)
-    assert runs.read_status(run_dir)["state"] == "finished", err
+    assert runs.read_status(run_dir).state == "finished", err
 
 
 def test_minutes_buys_the_epochs_this_machine_fits_in_them(runs_root):
@@ -113,4 +113,4 @@ def test_minutes_buys_the_epochs_this_machine_fits_in_them(runs_root):
     assert "budget 2 min: 2 epochs" in out and speed.machine() in out, err
     run_dir = Path(out.strip().splitlines()[-1])
     assert runs.read_config(run_dir) == cfg.replace(epochs=2)
-    assert runs.read_status(run_dir)["state"] == "finished"
+    assert runs.read_status(run_dir).state == "finished"

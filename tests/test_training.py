@@ -1,3 +1,9 @@
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -14,13 +20,14 @@ def train_tiny(root, **changes):
 
 def test_a_finished_run_has_every_file(finished_run):
     status = runs.read_status(finished_run)
-    assert status["state"] == "finished" and status["epoch"] == 1 and status["data_source"] == "bundled"
-    assert 50 < status["peak_memory_mb"] < 24_000
+    assert status.state == "finished" and status.epoch == 1 and status.data_source == "bundled"
+    assert 50 < status.peak_memory_mb < 24_000
     rows = runs.read_metrics(finished_run)
     assert [r["step"] for r in rows] == [4]  # 64 images / batch 16 = 4 steps, logged at the epoch's end
     row = rows[0]
     assert set(runs.METRICS_FIELDS) <= set(row)
     assert 0 <= row["d_real"] <= 1 and 0 <= row["d_fake"] <= 1 and row["images_per_s"] > 0
+    assert 0 <= row["d_separation"] <= 1 and np.isfinite([row["d_real_score"], row["d_fake_score"]]).all()
     assert np.isfinite([row["d_loss"], row["g_loss"]]).all()
     grid = images.read_png(runs.sample_path(finished_run, 1).read_bytes())
     assert grid.shape == (2 * (8 * 30 + 2), 2 * (8 * 30 + 2))
@@ -54,7 +61,7 @@ def test_resume_continues_exactly_where_it_stopped(runs_root, tmp_path):
     assert steps == [4, 8] == [r["step"] for r in runs.read_metrics(straight)]
     a, b = (sampling.sample(sampling.load_generator(d / "generator.keras"), 16, 0) for d in (straight, resumed))
     assert np.array_equal(a, b)
-    assert runs.read_status(resumed)["resumed_from"] == 1
+    assert runs.read_status(resumed).resumed_from == 1
     assert [r["epoch"] for r in runs.read_quality(resumed)] == [1, 2]
     def scores(d):
         return [{k: v for k, v in row.items() if k != "seconds"} for row in runs.read_quality(d)]
@@ -99,24 +106,77 @@ def test_cancel_stops_at_once_and_keeps_no_partial_epoch(runs_root):
     run_dir = runs.create(runs_root, cfg)
     runs.request_cancel(run_dir)
     assert training.train(cfg, run_dir, launched_at=0.0) == "cancelled"
-    assert runs.read_status(run_dir)["state"] == "cancelled"
+    assert runs.read_status(run_dir).state == "cancelled"
     assert runs.read_metrics(run_dir) == []  # stopped after its first step, before any logged one
     assert not (run_dir / "generator.keras").exists() and runs.load_checkpoint(run_dir) is None
 
 
-def test_a_checkpoint_that_does_not_fit_the_model_is_refused_and_nothing_is_lost(runs_root, tmp_path):
+def _history(run_dir):
+    return runs.read_metrics(run_dir), runs.read_quality(run_dir), sorted(p.name for p in run_dir.rglob("*"))
+
+
+def test_another_runs_checkpoint_is_refused_and_nothing_is_lost(runs_root, tmp_path):
     cfg, run_dir, _ = train_tiny(runs_root, epochs=1)
-    metrics, scores = runs.read_metrics(run_dir), runs.read_quality(run_dir)
+    before = _history(run_dir)
     other = runs.create(tmp_path / "other", tiny_config(latent_dim=16))
     training.train(tiny_config(latent_dim=16), other)
     (run_dir / "checkpoint.npz").write_bytes((other / "checkpoint.npz").read_bytes())
-    with pytest.raises(training.CheckpointMismatch, match="nothing was changed"):
-        training.train(cfg.replace(epochs=2), run_dir)
-    assert runs.read_metrics(run_dir) == metrics and runs.read_quality(run_dir) == scores
+    with pytest.raises(runs.CheckpointError, match="belongs to another run") as caught:
+        training.train(cfg, run_dir)
+    assert caught.value.kind == "checkpoint_foreign" and _history(run_dir) == before
+
+
+def test_a_checkpoint_from_another_version_of_the_model_is_refused_by_name_and_nothing_is_lost(runs_root):
+    cfg, run_dir, _ = train_tiny(runs_root, epochs=1)
+    arrays, meta = runs.load_checkpoint(run_dir)
+    renamed = {name.replace("/01.", "/01.Renamed"): value for name, value in arrays.items()}
+    runs.save_checkpoint(run_dir, renamed, meta)  # same config, a layer the model no longer has
+    before = _history(run_dir)
+    with pytest.raises(runs.CheckpointError, match="does not fit this run's model") as caught:
+        training.train(cfg, run_dir)
+    assert caught.value.kind == "checkpoint_mismatch" and caught.value.params["first"].startswith("generator/01.")
+    assert _history(run_dir) == before
+
+
+def test_a_damaged_checkpoint_is_refused_and_nothing_is_lost(runs_root):
+    cfg, run_dir, _ = train_tiny(runs_root, epochs=1)
+    (run_dir / "checkpoint.npz").write_bytes(b"PK\x03\x04 damaged")
+    before = _history(run_dir)
+    with pytest.raises(runs.CheckpointError, match="damaged"):
+        training.train(cfg, run_dir)
+    assert _history(run_dir) == before
+
+
+def test_a_format_1_checkpoint_still_resumes(runs_root):
+    cfg, run_dir, _ = train_tiny(runs_root, epochs=1)
+    arrays, meta = runs.load_checkpoint(run_dir)
+    gan = training.GAN(cfg)
+    gan.compile()
+    positional = {f"v{i:04d}": arrays[name] for i, name in enumerate(gan.named_state())}
+    legacy = io.BytesIO()  # what the code wrote before checkpoints named their arrays
+    np.savez(legacy, meta=np.frombuffer(json.dumps({k: meta[k] for k in ("epoch", "step", "seconds")}).encode(),
+                                        np.uint8), **positional)
+    (run_dir / "checkpoint.npz").write_bytes(legacy.getvalue())
+    assert training.restore(gan, run_dir)[0] == 1
+    assert np.array_equal(gan.generator.weights[0].numpy(), arrays[next(iter(arrays))])
 
 
 def test_a_run_whose_batches_exceed_its_images_is_refused_before_training(runs_root):
     cfg = tiny_config(n_images=512, batch_size=512)
     run_dir = runs.create(runs_root, cfg)
-    with pytest.raises(ValueError, match="an epoch would have no step"):
+    with pytest.raises(training.NoSteps, match="an epoch would have no step"):
         training.train(cfg.replace(n_images=70000, batch_size=1024, d_steps=10), run_dir)
+
+
+def test_separation_is_the_share_of_pairs_d_orders_right():
+    real, fake = np.array([[3.0], [1.0]], np.float32), np.array([[2.0], [0.0], [1.0]], np.float32)
+    # pairs (3,2) (3,0) (3,1) right; (1,2) wrong; (1,0) right; (1,1) a tie, half
+    assert float(training.separation(real, fake)) == pytest.approx(4.5 / 6)
+
+
+def test_peak_memory_is_the_trainers_own_not_inherited_from_its_parent():
+    ballast = np.ones(3 * 2**29 // 8)  # 1.5 GiB touched in this process before it starts a child
+    code = "from gan import training; print(training.peak_memory_mb())"
+    child = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                           cwd=Path(training.__file__).parents[1])
+    assert float(child.stdout.split()[-1]) < ballast.nbytes / 2**20 < training.peak_memory_mb()

@@ -5,8 +5,8 @@ in its own process."""
 
 import streamlit as st
 
-from gan import cli, config, launcher, runs, speed
-from ui import common
+from gan import config, launcher, runs, speed
+from ui import common, i18n
 from ui.i18n import t
 
 CHOICES = (None, *speed.BUDGETS_MINUTES, "custom")
@@ -65,10 +65,10 @@ def show_estimate(measuring: bool) -> None:
         st.caption(t("train.budget.measuring"))
         return
     plan = speed.estimate(found, cfg, minutes())
-    st.markdown(t("train.budget.estimate", epochs=plan.epochs, duration=cli.duration(plan.seconds),
+    st.markdown(t("train.budget.estimate", epochs=plan.epochs, duration=i18n.duration(plan.seconds),
                   machine=speed.machine()))
     if minutes() is None and plan.seconds > 3600:
-        st.warning(t("train.budget.long", duration=cli.duration(plan.seconds)), icon="⏳")
+        st.warning(t("train.budget.long", duration=i18n.duration(plan.seconds)), icon="⏳")
     for row in speed.expected(cfg.replace(epochs=plan.epochs)):
         st.caption(t("train.budget.expected", epochs=row["epochs"], seconds=round(row["seconds"]), fdd=row["fdd"],
                      floor=row["floor"], confident=row["confident"], machine=row["machine"]))

@@ -7,13 +7,12 @@ from pathlib import Path
 
 import streamlit as st
 
-from gan import limits, runs
+from gan import limits, runs, sampling
 from ui import i18n
 from ui.i18n import t
 
-PRETRAINED = Path(__file__).resolve().parents[1] / "gan" / "assets" / "pretrained"
 STATE_ICONS = {"queued": "⏳", "running": "🏃", "finished": "✅", "failed": "❌",
-               "cancelled": "⏹️", "interrupted": "⚠️"}
+               "cancelled": "⏹️", "interrupted": "⚠️", "damaged": "⚠️"}
 
 
 def use_the_router() -> None:
@@ -68,18 +67,18 @@ def sidebar() -> None:
         st.markdown(t("sidebar.workshop"))
 
 
-def state_label(state: str | None) -> str:
-    """'✅ finished' in the session's language."""
-    state = state if state in STATE_ICONS else "unknown"
+def state_label(status: runs.Status) -> str:
+    """'✅ finished' in the session's language; '⚠️ status unreadable' for a damaged status.json."""
+    state = status.state if status.state in STATE_ICONS else "damaged" if status.damaged else "unknown"
     return f"{STATE_ICONS.get(state, '❔')} {t(f'state.{state}')}"
 
 
-def data_label(status: dict) -> str:
+def data_label(status: runs.Status) -> str:
     """Which data a run trained on, in the session's language (the run's own English text if the source is new)."""
-    source = status.get("data_source")
+    source = status.data_source
     if source and f"data.source.{source}" in i18n.catalogue(i18n.DEFAULT):
         return t(f"data.source.{source}")
-    return status.get("data_description") or t("data.not_loaded")
+    return status.data_description or t("data.not_loaded")
 
 
 def run_name(run_dir: Path) -> str:
@@ -94,18 +93,18 @@ def run_name(run_dir: Path) -> str:
 def run_label(run_dir: Path) -> str:
     """run_name plus its state now: 'a1b2c3d4e5f6 · dcgan_small · … · ✅ finished 10/10'."""
     status, cfg = runs.read_status(run_dir), runs.read_config(run_dir)
-    progress = f"{status.get('epoch', 0)}/{cfg.epochs}" if cfg else ""
-    return f"{run_name(run_dir)} · {state_label(status.get('state'))} {progress}"
+    progress = f"{status.epoch}/{cfg.epochs}" if cfg else ""
+    return f"{run_name(run_dir)} · {state_label(status)} {progress}"
 
 
 def pick_run(key: str, label: str | None = None, include_pretrained: bool = False) -> Path | None:
     """A selectbox of the runs under the root (newest first); `?run=ID` preselects one."""
     options = runs.list_runs(runs_root())
-    if include_pretrained and (PRETRAINED / "generator.keras").exists():
-        options = [PRETRAINED, *options]
+    if include_pretrained and (sampling.PRETRAINED / "generator.keras").exists():
+        options = [sampling.PRETRAINED, *options]
     if not options:
         return None
     wanted = st.query_params.get("run")
     index = next((i for i, p in enumerate(options) if p.name == wanted), 0)
-    labels = {p: (t("run.pretrained") if p == PRETRAINED else run_name(p)) for p in options}
+    labels = {p: (t("run.pretrained") if p == sampling.PRETRAINED else run_name(p)) for p in options}
     return st.selectbox(label or t("run.picker"), options, index=index, format_func=labels.get, key=key)

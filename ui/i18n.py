@@ -1,6 +1,7 @@
 """The interface's words in English and 中文: one TOML catalogue per language in locales/,
 looked up with t(key, **params). The language is the sidebar's choice, first taken from ?lang=."""
 
+import errno
 import functools
 import re
 import tomllib
@@ -8,9 +9,14 @@ from pathlib import Path
 
 import streamlit as st
 
+from gan import config
+from gan.errors import UserError
+
 LOCALES = Path(__file__).resolve().parents[1] / "locales"
 LANGUAGES = {"en": "English", "zh": "中文"}
 DEFAULT = "en"
+OS_ERRORS = {errno.EACCES: "denied", errno.EPERM: "denied", errno.EROFS: "read_only", errno.ENOSPC: "full",
+             errno.EDQUOT: "full", errno.ENOENT: "missing", errno.ENOTDIR: "missing"}  # -> error.os.<name>
 KEY = "lang"  # the session-state key of the sidebar switch and the name of the query parameter
 
 
@@ -61,3 +67,31 @@ def names(prefix: str) -> list[str]:
     pattern = re.compile(rf"{re.escape(prefix)}\.([^.]+)")
     found = (pattern.match(key) for key in catalogue(DEFAULT))
     return list(dict.fromkeys(match.group(1) for match in found if match))
+
+
+def error_text(error: BaseException) -> str:
+    """An error as the visitor reads it, in the session's language: a gan UserError by its kind (its
+    reasons worded the same way), a ConfigError by its field and rule, an OS error by its code."""
+    if isinstance(error, UserError):
+        return t(f"error.{error.kind}", **{name: error_text(value) if isinstance(value, BaseException) else value
+                                          for name, value in error.params.items()})
+    if isinstance(error, config.ConfigError):
+        problem = (t(f"config.error.{error.kind}", **error.params) if error.kind
+                   else str(error).removeprefix(f"{error.field}: "))
+        label = t(f"train.field.{error.field}.label") if error.field in config.FIELD_TYPES else error.field
+        return t("config.error.message", label=label, field=error.field, problem=problem)
+    if isinstance(error, OSError) and error.errno in OS_ERRORS:
+        return t(f"error.os.{OS_ERRORS[error.errno]}", path=error.filename or "")
+    return str(error)
+
+
+def duration(seconds: float | None) -> str:
+    """A duration in the session's language: '1h02m', '3m05s', '42s' in English; '?' if unknown."""
+    if seconds is None or seconds != seconds or seconds < 0:
+        return "?"
+    seconds = int(round(seconds))
+    if seconds >= 3600:
+        return t("units.hours_minutes", hours=seconds // 3600, minutes=f"{seconds % 3600 // 60:02d}")
+    if seconds >= 60:
+        return t("units.minutes_seconds", minutes=seconds // 60, seconds=f"{seconds % 60:02d}")
+    return t("units.seconds", seconds=seconds)

@@ -14,6 +14,7 @@ import streamlit as st
 
 from gan import toy
 from gan.config import ConfigError
+from ui import i18n
 from ui.i18n import t
 
 SOURCES = (*toy.TARGETS, "upload", "sketch")
@@ -94,12 +95,13 @@ def knobs() -> None:
                          format_func=labels("concepts.toy.losses", toy.LOSSES).get)
         row[1].select_slider(t("concepts.toy.g_lr"), LEARNING_RATES, key="toy_g_lr", format_func="{:g}".format)
         row[2].select_slider(t("concepts.toy.d_lr"), LEARNING_RATES, key="toy_d_lr", format_func="{:g}".format)
-        row[3].slider(t("concepts.toy.d_steps"), 1, 5, key="toy_d_steps")
+        row[3].slider(t("concepts.toy.d_steps"), *toy.RANGES["d_steps"], key="toy_d_steps")
         row = st.columns(4)
         row[0].select_slider(t("concepts.toy.hidden"), HIDDEN_UNITS, key="toy_hidden")
-        row[1].slider(t("concepts.toy.layers"), 1, 3, key="toy_layers")
-        row[2].segmented_control(t("concepts.toy.noise_dim"), (1, 2), key="toy_noise_dim", required=True)
-        row[3].number_input(t("concepts.toy.seed"), 0, 9999, key="toy_seed")
+        row[1].slider(t("concepts.toy.layers"), *toy.RANGES["layers"], key="toy_layers")
+        low, high = toy.RANGES["noise_dim"]
+        row[2].segmented_control(t("concepts.toy.noise_dim"), range(low, high + 1), key="toy_noise_dim", required=True)
+        row[3].number_input(t("concepts.toy.seed"), *toy.RANGES["seed"], key="toy_seed")
         speed, note = st.columns([1, 3], vertical_alignment="bottom")
         speed.select_slider(t("concepts.toy.speed"), SPEEDS, key="toy_speed")
         note.caption(t("concepts.toy.knobs_note"))
@@ -113,8 +115,8 @@ def uploaded_points() -> np.ndarray | None:
         return None
     try:
         return toy.points_from_csv(file.getvalue())
-    except ValueError as error:
-        st.error(t("concepts.toy.csv_error", error=error))
+    except toy.PointsError as error:
+        st.error(t("concepts.toy.csv_error", error=i18n.error_text(error)))
         return None
 
 
@@ -164,8 +166,8 @@ def sketched_points() -> np.ndarray | None:
         return None
     try:
         return toy.points_from_sketch(np.concatenate(strokes))
-    except ValueError as error:
-        side.warning(t("concepts.toy.sketch_error", error=error))
+    except toy.PointsError as error:
+        side.warning(t("concepts.toy.sketch_error", error=i18n.error_text(error)))
         return None
 
 

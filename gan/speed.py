@@ -164,7 +164,7 @@ def probe(cfg: RunConfig, started: float, seconds: float = PROBE_SECONDS) -> Spe
     float(gan.d_loss_tracker.result())
     rate = steps * cfg.batch_size * cfg.d_steps / (time.perf_counter() - clock)
     clock = time.perf_counter()
-    quality.evaluate_generator(gan.sampler, n=quality.EVAL_SAMPLES, seed=0)
+    quality.evaluate_generator(gan.sampler, n=quality.eval_samples(), seed=0)
     return from_probe(rate, time.perf_counter() - clock, cfg.n_images, startup)
 
 

@@ -368,15 +368,17 @@ def epoch_batches(dataset: data.Dataset, cfg: RunConfig, epoch: int, images_tens
 
 def train(cfg: RunConfig, run_dir: Path, on_epoch: Callable[[Progress], None] | None = None,
           jit_compile: bool = False, launched_at: float | None = None,
-          eval_samples: int = quality.EVAL_SAMPLES) -> str:
+          eval_samples: int | None = None) -> str:
     """Train (or resume) the run in run_dir to cfg.epochs; return the final state.
 
     The caller holds the run's training lock. Resuming restores every variable from the last
     complete epoch's checkpoint and drops metrics rows written after it. A cancel requested at or
     after `launched_at` (default: now) stops training within CANCEL_CHECK_SECONDS. Quality is scored
-    on `eval_samples` digits after the epochs pace.EvalSchedule picks, and always after the last.
+    on `eval_samples` digits (default quality.eval_samples()) after the epochs pace.EvalSchedule
+    picks, and always after the last.
     """
     launched_at = time.time() if launched_at is None else launched_at
+    eval_samples = quality.eval_samples() if eval_samples is None else eval_samples
     keras.utils.set_random_seed(cfg.seed)
     dataset = prepare_data(cfg)
     steps_per_epoch = len(dataset.pixels) // (cfg.batch_size * cfg.d_steps)

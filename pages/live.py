@@ -134,7 +134,9 @@ def show_curves(frame, cfg) -> None:
     losses.plotly_chart(figure(curves.curves(frame, labels(LOSSES), weight), t("live.losses"), t("live.loss_axis")),
                         width="stretch", key="live_losses")
     axis = t("live.probability_axis" if verdict.probability else "live.score_axis")
-    outputs.plotly_chart(figure(curves.curves(frame, labels(verdict.columns), weight), t("live.outputs"), axis,
+    real, fake = verdict.columns
+    legend = {real: t("live.legend.real"), fake: t("live.legend.fake")}  # short: the title says whose output
+    outputs.plotly_chart(figure(curves.curves(frame, legend, weight), t("live.outputs"), axis,
                                 reference=verdict.reference), width="stretch", key="live_outputs")
     lines = curves.curves(frame, labels([curves.SEPARATION]), weight)
     if any(series.notna().any() for series in lines.values()):

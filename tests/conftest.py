@@ -24,6 +24,7 @@ def offline(request, monkeypatch):
     for the browser test's local server)."""
     monkeypatch.setenv("GAN_BUNDLED_DATA", "1")
     monkeypatch.setenv("GAN_NO_SPEED_PROBE", "1")  # test_page_train's budget tests allow it
+    monkeypatch.setenv("GAN_EVAL_SAMPLES", "256")  # runs score 256 digits, not 2,000: tests of quality set their own
     if request.node.get_closest_marker("network_allowed"):
         return
     real_connect = socket.socket.connect
@@ -54,6 +55,7 @@ def finished_run(tmp_path_factory) -> Path:
     from gan import training
 
     os.environ["GAN_BUNDLED_DATA"] = "1"
+    os.environ["GAN_EVAL_SAMPLES"] = "256"
     root = tmp_path_factory.mktemp("shared_runs")
     cfg = tiny_config()
     run_dir = runs.create(root, cfg)

@@ -16,6 +16,8 @@ import pytest
 
 from tests.conftest import tiny_config
 
+pytestmark = pytest.mark.slow  # every test here starts a browser
+
 REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SHOTS = REPO / "tests" / "screenshots"

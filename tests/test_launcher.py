@@ -2,8 +2,12 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import pytest
+
 from gan import launcher, runs, training
 from tests.conftest import tiny_config
+
+pytestmark = pytest.mark.slow  # every test here starts trainer processes
 
 
 def wait_until_ended(run_dir, timeout=180.0):

@@ -5,6 +5,7 @@ import os
 import time
 from pathlib import Path
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from gan import config, launcher, runs, speed, training
@@ -93,6 +94,7 @@ def test_a_cross_field_error_names_the_field_and_starts_nothing(runs_root):
     assert runs.list_runs(runs_root) == []
 
 
+@pytest.mark.slow
 def test_submitting_trains_once_in_another_process(runs_root):
     cfg = tiny_config()
     at = open_train()
@@ -121,6 +123,7 @@ def test_submitting_trains_once_in_another_process(runs_root):
     assert not [b for b in at.button if b.key.startswith(("cancel_", "start_"))]
 
 
+@pytest.mark.slow
 def test_running_run_shows_progress_and_can_be_cancelled(runs_root):
     run_dir = runs.create(runs_root, tiny_config(epochs=4))
     now = time.time()
@@ -135,6 +138,7 @@ def test_running_run_shows_progress_and_can_be_cancelled(runs_root):
     assert at.button(key=f"cancel_{run_dir.name}").disabled
 
 
+@pytest.mark.slow
 def test_stopped_runs_can_resume_and_failed_runs_show_their_error(runs_root):
     cfg = tiny_config(epochs=2)
     failed = runs.create(runs_root, cfg)
@@ -212,6 +216,7 @@ def estimate_text(at: AppTest) -> str:
     return " ".join(m.value for m in at.markdown) + " ".join(c.value for c in at.caption)
 
 
+@pytest.mark.slow
 def test_a_time_budget_sets_the_epochs_from_this_machines_measured_speed(runs_root):
     at = open_train()
     fill(at, **TINY)
@@ -238,6 +243,7 @@ def test_without_a_measurement_a_budget_starts_nothing_yet(runs_root):
     assert runs.list_runs(runs_root) == []
 
 
+@pytest.mark.slow
 def test_the_page_measures_this_machine_by_itself(runs_root, monkeypatch):
     monkeypatch.delenv(launcher.NO_PROBE_ENV)
     at = open_train()  # the Quick preset's settings: a probe starts in its own process

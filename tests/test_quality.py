@@ -208,3 +208,11 @@ def test_quality_store_tolerates_missing_and_half_written_files(tmp_path):
     assert [r["epoch"] for r in runs.read_quality(tmp_path)] == [1]
     runs.append_quality(tmp_path, {**row, "epoch": 3})
     assert runs.read_quality(tmp_path)[-1] == pytest.approx({**row, "epoch": 3})
+
+
+def test_the_evaluation_size_is_2000_unless_the_environment_says_otherwise(monkeypatch):
+    monkeypatch.delenv(quality.EVAL_ENV)
+    assert quality.eval_samples() == quality.EVAL_SAMPLES == 2000
+    for value, expected in (("256", 256), ("5", 64), ("many", 2000), ("10000000", 100_000)):
+        monkeypatch.setenv(quality.EVAL_ENV, value)
+        assert quality.eval_samples() == expected

@@ -37,6 +37,7 @@ def test_a_budget_buys_the_epochs_whose_wall_time_comes_closest(budget, epochs):
     assert speed.plan(60, found, 10_000, elapsed_s=20.0, startup_s=1.0).epochs == 4
 
 
+@pytest.mark.slow
 def test_a_probe_measures_this_machine_and_caches_it(runs_root):
     cfg = tiny_config(n_images=512)
     found = speed.measure(runs_root, cfg, started=__import__("time").time())

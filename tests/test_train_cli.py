@@ -60,6 +60,7 @@ def expected_steps(steps_per_epoch, epochs):
     return sorted(set(range(10, last + 1, 10)) | {steps_per_epoch * e for e in range(1, epochs + 1)})
 
 
+@pytest.mark.slow
 def test_kill_9_during_epoch_2_then_rerun_resumes_without_gaps_or_duplicates(runs_root):
     args = ["--preset", "quick", "--epochs", "4", *SMALL, "--runs-dir", str(runs_root)]
     process = cli(*args)
@@ -92,6 +93,7 @@ def test_same_config_again_is_the_cached_run(finished_run):
     assert "already finished" in out and out.strip().splitlines()[-1] == str(finished_run), err
 
 
+@pytest.mark.slow
 def test_sigterm_cancels_cleanly_and_rerun_resumes(runs_root):
     args = ["--preset", "quick", "--epochs", "3", *SMALL, "--runs-dir", str(runs_root)]
     process = cli(*args)
@@ -105,6 +107,7 @@ def test_sigterm_cancels_cleanly_and_rerun_resumes(runs_root):
     assert runs.read_status(run_dir).state == "finished", err
 
 
+@pytest.mark.slow
 def test_minutes_buys_the_epochs_this_machine_fits_in_them(runs_root):
     cfg = config.preset("quick", n_images=512, batch_size=16, latent_dim=8)
     # 512 images at 0.1 s each: 51.2 s an epoch, so two minutes less 0-15 s of start-up hold 2.05-2.3

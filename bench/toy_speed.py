@@ -88,7 +88,7 @@ def bench_experiments(seeds: int) -> None:
         target = experiment.settings["target"]
         end = experiment.iterations
         checkpoints = [end // 4, end // 2, end]
-        print(f"\n{name}: {experiment.title}\n  {experiment.settings}")
+        print(f"\n{name}\n  {experiment.settings}")
         variants = {"experiment": experiment.settings,
                     "other loss": {**experiment.settings, "loss": OTHER_LOSS[experiment.settings["loss"]]}}
         if toy.Settings.from_dict(experiment.settings) != toy.Settings(target=target):

@@ -91,12 +91,11 @@ def validate(settings: Settings) -> None:
 
 @dataclass(frozen=True)
 class Experiment:
-    """A one-click lesson: settings to load, how many iterations to play, what to look for."""
+    """A one-click lesson: settings to load and how many iterations to play. Its title and what to
+    look for are worded by the catalogues (concepts.toy.experiments.<name>)."""
 
-    title: str
     settings: dict[str, Any]
     iterations: int
-    look_for: str
 
 
 # Verified on 12 seeds by `python -m bench.toy_speed --experiments` (numbers below). A D that
@@ -107,30 +106,20 @@ EXPERIMENTS: dict[str, Experiment] = {
     # setting it covers 1–4 (mean 2.0), in the balanced one 7–9 (mean 8.2). −log D, the non-saturating
     # loss, is the mode-seeking one (Arjovsky & Bottou, 2017); minimax fails by stalling instead.
     "mode_collapse": Experiment(
-        title="Watch mode collapse on the 3×3 grid",
         settings={"target": "grid", "loss": "nonsat", "g_lr": 5e-4, "d_lr": 1e-2, "d_steps": 5, "seed": 0},
         iterations=3000,
-        look_for="Every fake stays on one of the nine blobs, the centre one where G's first cloud starts: 1 of 9 "
-                 "modes. D marks that spot fake almost at once, but G's steps are too small to carry its cloud away. "
-                 "The loss is the non-saturating one: minimax does not collapse here, it stalls (see strong_d).",
     ),
     # 76–80% of the fakes score below 0.05 throughout (defaults: none); after 1000 iterations 0–3
     # of 8 modes are covered (mean 1.2; defaults 7.1). With nonsat instead the rejected share falls
     # from 74% to 21% by iteration 1000, and the fakes reach 2–3 modes.
     "strong_d": Experiment(
-        title="Make the discriminator too strong",
         settings={"target": "ring", "loss": "minimax", "g_lr": 5e-4, "d_lr": 1e-2, "d_steps": 5, "seed": 0},
         iterations=1000,
-        look_for="D's verdict turns harsh: most fakes score below 0.05, where the minimax loss is flat, so G "
-                 "gets almost no push and after 1000 iterations its fakes have reached few of the eight blobs.",
     ),
     # D's loss over the last 200 of 3000 iterations: 1.05–1.27 (mode_collapse: 0.35–0.38).
     "balanced": Experiment(
-        title="Balance the learning rates",
         settings={"target": "grid", "loss": "nonsat", "g_lr": 2e-3, "d_lr": 2e-3, "d_steps": 1, "seed": 0},
         iterations=3000,
-        look_for="With equal learning rates and one D step per G step the fakes spread over most of the nine "
-                 "blobs, and D's loss stays above 1, near the log 4 ≈ 1.39 of a D reduced to guessing.",
     ),
 }
 

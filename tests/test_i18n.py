@@ -241,3 +241,27 @@ def test_demo_limits_are_stated_in_chinese(runs_root, monkeypatch):
     assert not at.exception
     assert [error.value for error in at.error] == ["**训练轮数**（epochs）在这个共享演示服务器上不能超过 3，当前为 4"]
     assert runs.list_runs(runs_root) == []
+
+
+ENGLISH_SENTENCE = re.compile(r"\b[A-Za-z]{3,}(?: [A-Za-z]{2,}){3,}\b")  # four English words in a row
+
+
+def test_provoked_errors_read_in_chinese_on_the_pages(run_dir, runs_root):
+    (run_dir / "generator.keras").unlink()  # a finished run whose generator went missing
+    runs.write_status(run_dir, state="failed", error=runs.CheckpointError(
+        "checkpoint_mismatch", path=run_dir / "checkpoint.npz", saved=3, expected=4, first="generator/01.Dense/kernel"))
+    (runs_root / "garbled").mkdir()
+    (runs_root / "garbled" / "config.json").write_text((run_dir / "config.json").read_text())
+    (runs_root / "garbled" / "status.json").write_text('{"state": "exploded", "epoch": "many"}')
+    for page in ("pages/sample.py", "pages/live.py", "pages/train.py"):
+        at = AppTest.from_file(APP, default_timeout=60)
+        at.query_params.update(lang="zh", run=run_dir.name)
+        at.switch_page(page).run()
+        assert not at.exception
+        shown = " ".join(e.value for e in at.error)
+        assert CJK.search(shown), (page, shown)
+        assert not ENGLISH_SENTENCE.search(MATH.sub("", shown)), (page, shown)
+    at = open_page("pages/live.py")
+    at.selectbox(key="live_run").select(runs_root / "garbled").run()
+    assert "状态无法读取" in " ".join(str(m.value) for m in at.metric)
+    assert any("status.json 已损坏" in w.value for w in at.warning)

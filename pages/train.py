@@ -23,6 +23,8 @@ NUMBER_STEPS = {"g_lr": (1e-5, "%.1e"), "d_lr": (1e-5, "%.1e"), "beta1": (0.05, 
                 "g_top_k": (0.05, "%.2f")}  # field: (step, format)
 NOTICES = {"started": st.success, "resumed": st.success, "attached": st.info, "finished": st.info,
            "refused": st.warning, "unresumable": st.error, "error": st.error, "info": st.info}
+TOAST_ICONS = {"started": "🚀", "resumed": "🚀", "attached": "📈", "finished": "✅", "refused": "⏳",
+               "unresumable": "⚠️", "error": "⚠️"}
 RECENT = 10
 REFRESH_SECONDS = 2
 
@@ -43,10 +45,12 @@ def field_widget(field: str) -> None:
     elif kind is bool:
         st.toggle(label, key=key, help=help_text, persist_state="session")
     else:
-        low, high = config.RANGES[field]
+        # No min/max: Streamlit would keep the previous value of an out-of-range entry and send it.
+        # Any number is accepted here; Start names the field and its range if it is outside.
+        low, high = config.bounds(field)
         step, number_format = NUMBER_STEPS.get(field, (1, None))
-        st.number_input(label, kind(low), kind(high), step=kind(step), format=number_format, key=key,
-                        help=t("train.range", help=help_text, low=f"{low:g}", high=f"{high:g}"),
+        st.number_input(label, step=kind(step), format=number_format, key=key,
+                        help=t("train.range", help=help_text, low=low, high=high),
                         persist_state="session", disabled=field == "epochs" and budget_view.minutes() is not None)
 
 
@@ -57,12 +61,11 @@ def submit(cfg: config.RunConfig) -> None:
     try:
         sub = launcher.submit(root, cfg, common.max_concurrent(), common.server_limits().keep_runs)
     except OSError as error:
-        st.session_state.train_notice = ("error", functools.partial(outcome_text, "unwritable", error=error), None)
+        notify("error", functools.partial(outcome_text, "unwritable", error=error))
         return
     params = {"id": sub.run_dir.name, "epoch": sub.epoch, "busy": sub.busy, "limit": common.max_concurrent(),
               "error": sub.error}
-    st.session_state.train_notice = (sub.outcome, functools.partial(outcome_text, sub.outcome, **params),
-                                     sub.run_dir.name)
+    notify(sub.outcome, functools.partial(outcome_text, sub.outcome, **params), sub.run_dir.name)
 
 
 def outcome_text(outcome: str, error: BaseException | None = None, **params) -> str:
@@ -77,21 +80,31 @@ def submit_form() -> None:
         cfg = config.RunConfig.from_dict(values)
         epochs = budget_view.epochs_for(cfg)
         if epochs is None:
-            st.session_state.train_notice = ("info", functools.partial(t, "train.budget.not_yet"), None)
+            notify("info", functools.partial(t, "train.budget.not_yet"))
             return
         cfg = cfg.replace(epochs=epochs)
         limits.check(cfg, common.server_limits())
     except config.ConfigError as error:
-        st.session_state.train_notice = ("error", functools.partial(i18n.error_text, error), None)
+        notify("error", functools.partial(i18n.error_text, error))
     else:
         submit(cfg)
 
 
+def notify(outcome: str, message, run_id: str | None = None) -> None:
+    """Remember what a click did (message: a callable, worded when shown, so it follows a change
+    of language) and that it is new, for one toast."""
+    st.session_state.train_notice = (outcome, message, run_id)
+    st.session_state.train_notice_new = True
+
+
 def show_notice() -> None:
-    """What the last submission did, with a link to watch the run."""
+    """What the last submission did, at the top of the runs list with a link to watch the run, and
+    once as a toast: the button is low on the page, the answer must show where the eye is."""
     outcome, message, run_id = st.session_state.get("train_notice") or (None, None, None)
     if outcome:
         NOTICES[outcome](message())
+        if st.session_state.pop("train_notice_new", False):
+            st.toast(message(), icon=TOAST_ICONS.get(outcome, "ℹ️"))
     if outcome in ("started", "resumed", "attached", "finished"):
         st.page_link("pages/live.py", label=t("train.watch", id=run_id), icon="📈", query_params={"run": run_id})
 
@@ -166,9 +179,9 @@ with st.form("train_form", enter_to_submit=False):
             with columns[i % 3]:
                 field_widget(field)
     st.form_submit_button(t("train.submit"), type="primary", icon="🚀", key="train_submit", on_click=submit_form)
-show_notice()
 
 st.header(t("train.runs"))
+show_notice()
 active = bool(launcher.active_runs(common.runs_root()))
 st.fragment(run_every=REFRESH_SECONDS if active else None)(show_runs)(active)
 

@@ -186,3 +186,19 @@ def test_a_run_whose_generator_went_missing_says_so_not_that_it_never_trained(ru
     at = open_sample()
     assert not at.exception
     assert "There is no generator at" in texts(at.error) and "has not finished an epoch" not in texts(at.error)
+
+
+def test_the_run_picked_on_live_follows_to_sample_and_the_bundled_generator_is_one_choice_away(
+        run_dir, runs_root, finished_run):
+    shutil.copytree(finished_run, sampling.PRETRAINED)  # this module's stand-in for the bundled generator
+    shutil.copytree(run_dir, runs_root / "aaaaaaaaaaaa")  # a second, newer run: the pickers' default
+    os.utime(runs_root / "aaaaaaaaaaaa" / "config.json")
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.switch_page("pages/live.py").run()
+    assert at.selectbox(key="live_run").value.name == "aaaaaaaaaaaa"
+    at.selectbox(key="live_run").select(run_dir).run()
+    at.query_params.pop("run", None)  # what the sidebar's link does
+    at.switch_page("pages/sample.py").run()
+    assert not at.exception
+    picker = at.selectbox(key="sample_run")
+    assert picker.value == run_dir and len(picker.options) == 3  # the bundled generator and the two runs

@@ -11,6 +11,7 @@ from gan import limits, runs, sampling
 from ui import i18n
 from ui.i18n import t
 
+PICKED = "picked_run"  # session key: the id of the run last picked on any page
 STATE_ICONS = {"queued": "⏳", "running": "🏃", "finished": "✅", "failed": "❌",
                "cancelled": "⏹️", "interrupted": "⚠️", "damaged": "⚠️"}
 
@@ -98,13 +99,19 @@ def run_label(run_dir: Path) -> str:
 
 
 def pick_run(key: str, label: str | None = None, include_pretrained: bool = False) -> Path | None:
-    """A selectbox of the runs under the root (newest first); `?run=ID` preselects one."""
+    """A selectbox of the runs under the root (newest first). It starts on `?run=ID` if given, else
+    on the run last picked on any page, so a participant's run follows them from Live to Sample
+    to Train (the sidebar's links drop the address's parameters); the bundled generator, where
+    offered, stays one choice away."""
     options = runs.list_runs(runs_root())
     if include_pretrained and (sampling.PRETRAINED / "generator.keras").exists():
         options = [sampling.PRETRAINED, *options]
     if not options:
         return None
-    wanted = st.query_params.get("run")
+    wanted = st.query_params.get("run") or st.session_state.get(PICKED)
     index = next((i for i, p in enumerate(options) if p.name == wanted), 0)
     labels = {p: (t("run.pretrained") if p == sampling.PRETRAINED else run_name(p)) for p in options}
-    return st.selectbox(label or t("run.picker"), options, index=index, format_func=labels.get, key=key)
+    chosen = st.selectbox(label or t("run.picker"), options, index=index, format_func=labels.get, key=key)
+    if chosen is not None and chosen != sampling.PRETRAINED:
+        st.session_state[PICKED] = chosen.name
+    return chosen

@@ -36,6 +36,17 @@ PROBABILITY, SCORES = ("d_real", "d_fake"), ("d_real_score", "d_fake_score")
 VERDICTS = {"nonsat": Verdict(PROBABILITY, True, 0.5), "minimax": Verdict(PROBABILITY, True, 0.5),
             "lsgan": Verdict(SCORES, False, 0.5), "hinge": Verdict(SCORES, False, None),
             "wgan_gp": Verdict(SCORES, False, None)}
+@dataclass(frozen=True)
+class Balance:
+    """D's loss at the balance point, where it cannot tell real from fake and gives everything the
+    same score (0.5 as a probability; any score in [-1, 1] for hinge), as the loss charts draw it."""
+
+    d_loss: float
+    label: str
+
+
+BALANCE = {"nonsat": Balance(math.log(4), "log 4 ≈ 1.39"), "minimax": Balance(math.log(4), "log 4 ≈ 1.39"),
+           "lsgan": Balance(0.25, "0.25"), "hinge": Balance(2.0, "2"), "wgan_gp": Balance(0.0, "0")}
 SEPARATION = "d_separation"  # the share of (real, fake) pairs D orders right: 0.5 when it cannot tell
 
 QUALITY = {"fdd": ("FDD", "{:.3g}", True), "score": ("Classifier score", "{:.2f}", False),

@@ -131,8 +131,8 @@ def show_curves(frame, cfg) -> None:
     loss = cfg.loss if cfg else "nonsat"
     verdict = curves.VERDICTS[loss]
     losses, outputs, separation = st.columns(3)
-    losses.plotly_chart(figure(curves.curves(frame, labels(LOSSES), weight), t("live.losses"), t("live.loss_axis")),
-                        width="stretch", key="live_losses")
+    losses.plotly_chart(figure(curves.curves(frame, labels(LOSSES), weight), t("live.losses"), t("live.loss_axis"),
+                               reference=curves.BALANCE[loss].d_loss), width="stretch", key="live_losses")
     axis = t("live.probability_axis" if verdict.probability else "live.score_axis")
     real, fake = verdict.columns
     legend = {real: t("live.legend.real"), fake: t("live.legend.fake")}  # short: the title says whose output
@@ -145,7 +145,8 @@ def show_curves(frame, cfg) -> None:
                                 key="live_separation")
     else:  # a run logged before D's separation was recorded
         separation.info(t("live.no_separation"))
-    st.caption(t(f"live.verdict.{loss}") + " " + t("live.verdict.separation"))
+    st.caption(" ".join((t(f"live.balance.{loss}", level=curves.BALANCE[loss].label), t(f"live.verdict.{loss}"),
+                         t("live.verdict.separation"))))
 
 
 @st.fragment(run_every=REFRESH_SECONDS if active else None)

@@ -118,6 +118,7 @@ def test_every_dynamic_family_is_complete():
     assert set(i18n.names("data.source")) >= set(data.SOURCE_LABELS)
     assert set(i18n.names("quality.metric")) == set(curves.QUALITY)
     assert set(i18n.names("live.verdict")) == {*curves.VERDICTS, "separation"}
+    assert set(i18n.names("live.balance")) == set(curves.BALANCE) == set(config.LOSSES)
     assert set(i18n.names("live.metric")) >= {column for v in curves.VERDICTS.values() for column in v.columns}
     assert set(i18n.names("train.presets")) == set(config.PRESETS)  # the form offers every preset
     assert set(i18n.names("train.outcome")) >= {"started", "resumed", "attached", "finished", "refused"}

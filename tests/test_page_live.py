@@ -51,6 +51,7 @@ def test_shows_curves_state_and_sample_grid(run_dir):
     assert {"D loss", "G loss", "real digits", "generated digits", "real ranked above fake (share)"} <= set(names)
     assert any("D's raw score" in chart.proto.spec for chart in at.get("plotly_chart"))
     assert "D(x) on real digits" not in names and "hinge asks for at least +1" in texts(at.caption)
+    assert "D's loss is 2 at the balance point" in texts(at.caption)
     last_step = max(row["step"] for row in runs.read_metrics(run_dir))
     assert specs[0][0]["x"][-1] == last_step
     assert "finished" in texts(at.metric)

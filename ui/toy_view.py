@@ -12,7 +12,7 @@ import math
 import numpy as np
 import streamlit as st
 
-from gan import toy
+from gan import curves, toy
 from gan.config import ConfigError
 from ui import i18n
 from ui.i18n import t
@@ -31,8 +31,6 @@ ARROW_MAX, ARROW_HALF, MIN_ARROW = 0.4, 0.5, 0.02
 REAL, FAKE, ARROW, BORDER = "#1b7837", "#762a83", "#111827", "#d1d5db"
 D_COLOUR, G_COLOUR = "#b91c1c", "#1d4ed8"  # D red, G blue, as in the data-flow diagram
 VERDICTS = ["#c2a5cf", "#f7f7f7", "#a6dba0"]  # D(x) = 0 purple "fake", 0.5 white, 1 green "real"
-GUESSING = {"nonsat": ("log 4 ≈ 1.39", math.log(4)), "minimax": ("log 4 ≈ 1.39", math.log(4)),
-            "lsgan": ("0.25", 0.25)}  # D's loss when it says 0.5 everywhere
 LOSS_CHART_POINTS = 400
 SKETCH_STEP, SKETCH_BLOB = 0.1, 25  # spacing of the sketch pad's clickable spots; points dropped per click
 SKETCH_TICKS = np.round(np.arange(-1.9, 1.9 + 1e-9, SKETCH_STEP), 2)
@@ -219,7 +217,8 @@ def loss_spec(state: toy.State) -> dict:
     """Both losses against the iteration, with the dashed level of a D reduced to guessing."""
     iterations, d_loss, g_loss = toy.losses(state)
     keep = np.unique(np.linspace(0, len(iterations) - 1, LOSS_CHART_POINTS).astype(int)) if len(iterations) else []
-    label, level = GUESSING[state.settings.loss]
+    balance = curves.BALANCE[state.settings.loss]  # D's loss when it says 0.5 everywhere
+    label, level = balance.label, balance.d_loss
     plotted = [0.0, level, *d_loss[keep], *g_loss[keep]]  # from 0: how far each loss is from it matters
     name_d, name_g = t("concepts.toy.d_loss"), t("concepts.toy.g_loss")
 

@@ -10,7 +10,7 @@ from gan.config import RunConfig
 
 REPO = Path(__file__).resolve().parents[1]
 
-TINY = {"n_images": 64, "batch_size": 16, "latent_dim": 8, "epochs": 1, "seed": 1}
+TINY = {"n_images": 64, "batch_size": 16, "latent_dim": 8, "epochs": 1, "seed": 1, "conditional": False}
 
 
 def tiny_config(**changes) -> RunConfig:

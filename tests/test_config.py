@@ -28,7 +28,7 @@ def test_run_id_is_stable_and_changes_with_any_field():
     assert cfg.run_id == RunConfig().run_id
     assert len(cfg.run_id) == 12 and int(cfg.run_id, 16) >= 0
     assert cfg.replace(seed=1).run_id != cfg.run_id
-    assert cfg.replace(conditional=True).run_id != cfg.run_id
+    assert cfg.replace(conditional=not cfg.conditional).run_id != cfg.run_id
 
 
 def test_int_and_float_spellings_give_the_same_run():

@@ -266,3 +266,14 @@ def test_provoked_errors_read_in_chinese_on_the_pages(run_dir, runs_root):
     at.selectbox(key="live_run").select(runs_root / "garbled").run()
     assert "状态无法读取" in " ".join(str(m.value) for m in at.metric)
     assert any("status.json 已损坏" in w.value for w in at.warning)
+
+
+def test_switching_language_keeps_every_choice_and_sets_it_again_for_the_browser(runs_root):
+    at = open_page("pages/train.py", lang=None)
+    at.selectbox(key="train_preset").select("tutorial").run()
+    at.sidebar.segmented_control(key="lang").set_value("zh").run()
+    assert not at.exception
+    assert at.selectbox(key="train_preset").value == "tutorial"
+    shown = at.selectbox(key="train_preset").options
+    assert shown[list(config.PRESETS).index("tutorial")] == ZH["train.presets.tutorial"]
+    assert set(i18n.WORDED_CHOICES) >= {"train_preset", "toy_loss"}

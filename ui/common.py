@@ -56,7 +56,7 @@ def sidebar() -> None:
     cap = server_limits()
     with st.sidebar:
         st.segmented_control(t("sidebar.language"), list(i18n.LANGUAGES), format_func=i18n.LANGUAGES.get,
-                             key=i18n.KEY, required=True)
+                             key=i18n.KEY, required=True, on_change=i18n.relabel)
         i18n.keep_in_address()
         if cap.demo:  # visitors of a shared server must not repoint it or lift its limits
             st.info(t("sidebar.demo", epochs=cap.max_epochs, images=cap.max_images, concurrent=cap.max_concurrent))

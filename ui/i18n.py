@@ -18,6 +18,11 @@ DEFAULT = "en"
 OS_ERRORS = {errno.EACCES: "denied", errno.EPERM: "denied", errno.EROFS: "read_only", errno.ENOSPC: "full",
              errno.EDQUOT: "full", errno.ENOENT: "missing", errno.ENOTDIR: "missing"}  # -> error.os.<name>
 KEY = "lang"  # the session-state key of the sidebar switch and the name of the query parameter
+# Choice widgets whose shown values are worded by t(). Streamlit keeps showing a selected value's
+# old wording after the language changes (streamlit/streamlit PR 13788, open in 1.67), until the
+# value is set again: relabel() does that when the language switch moves.
+WORDED_CHOICES = ("train_preset", "train_budget", "toy_loss", "toy_source", "compare_metric", "compare_runs",
+                  "sample_digit", "live_run", "sample_run", "share_run")
 
 
 def flatten(table: dict, prefix: str = "") -> dict[str, str]:
@@ -44,6 +49,14 @@ def language() -> str:
         lang = lang if lang in LANGUAGES else DEFAULT
         st.session_state[KEY] = lang  # before the switch exists in this run, so it starts on this value
     return lang
+
+
+def relabel() -> None:
+    """The language switch's callback: set every worded choice to its own value again, so the
+    browser shows it in the new language at once."""
+    for key in WORDED_CHOICES:
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]
 
 
 def keep_in_address() -> None:

@@ -116,10 +116,10 @@ PRESETS: dict[str, dict[str, Any]] = {
     # EMA, and D and G updated together from one pass (simultaneous).
     "tutorial": {"architecture": "dcgan_tutorial", "loss": "nonsat", "latent_dim": 100,
                  "g_lr": 1e-4, "d_lr": 1e-4, "beta1": 0.9, "batch_size": 256, "epochs": 50, "ema_decay": 0.0,
-                 "g_top_k": 1.0, "simultaneous": True},
+                 "g_top_k": 1.0, "simultaneous": True, "conditional": False},
     # The fully connected GAN of the original paper's era, with Adam(2e-4, 0.5).
     "mlp": {"architecture": "mlp", "latent_dim": 100, "g_lr": 2e-4, "d_lr": 2e-4,
-            "beta1": 0.5, "batch_size": 64, "epochs": 30, "loss": "nonsat", "g_top_k": 1.0},
+            "beta1": 0.5, "batch_size": 64, "epochs": 30, "loss": "nonsat", "g_top_k": 1.0, "conditional": False},
 }
 
 

@@ -75,3 +75,8 @@ def test_unknown_preset():
 
 def test_defaults_are_the_quick_preset():
     assert RunConfig() == config.preset("quick")
+
+
+def test_only_quick_is_conditional_the_classic_presets_are_not():
+    assert config.preset("quick").conditional
+    assert not config.preset("tutorial").conditional and not config.preset("mlp").conditional

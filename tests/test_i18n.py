@@ -274,6 +274,7 @@ def test_switching_language_keeps_every_choice_and_sets_it_again_for_the_browser
     at.sidebar.segmented_control(key="lang").set_value("zh").run()
     assert not at.exception
     assert at.selectbox(key="train_preset").value == "tutorial"
+    assert at.selectbox(key="train_budget").value == "none"  # set again, still a choice (None would read as none)
     shown = at.selectbox(key="train_preset").options
     assert shown[list(config.PRESETS).index("tutorial")] == ZH["train.presets.tutorial"]
     assert set(i18n.WORDED_CHOICES) >= {"train_preset", "toy_loss"}

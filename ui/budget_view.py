@@ -9,26 +9,28 @@ from gan import config, launcher, runs, speed
 from ui import common, i18n
 from ui.i18n import t
 
-CHOICES = (None, *speed.BUDGETS_MINUTES, "custom")
+NONE = "none"  # no budget: the form's epochs. Not None, which a selectbox shows as no choice at all
+CHOICES = (NONE, *speed.BUDGETS_MINUTES, "custom")
 POLL_SECONDS = 2
 
 
 def minutes() -> float | None:
     """The chosen budget in minutes, or None for "the epochs in the form"."""
-    choice = st.session_state.get("train_budget")
+    choice = st.session_state.get("train_budget", NONE)
     if choice == "custom":
         return float(st.session_state.get("train_budget_custom") or 15.0)
-    return choice
+    return None if choice in (NONE, None) else choice
 
 
 def choice_label(choice) -> str:
-    if choice is None:
+    if choice == NONE:
         return t("train.budget.none")
     return t("train.budget.custom") if choice == "custom" else t("train.budget.minutes", minutes=choice)
 
 
 def picker() -> None:
-    st.selectbox(t("train.budget.label"), CHOICES, format_func=choice_label, key="train_budget",
+    labels = {choice: choice_label(choice) for choice in CHOICES}  # worded now, in this session's language
+    st.selectbox(t("train.budget.label"), CHOICES, format_func=labels.get, key="train_budget",
                  persist_state="session", help=t("train.budget.help"))
     if st.session_state.get("train_budget") == "custom":
         st.number_input(t("train.budget.custom_minutes"), 0.5, float(speed.MAX_MINUTES), 15.0, step=0.5,

@@ -87,7 +87,8 @@ def load_experiment(name: str) -> None:
 
 
 def knobs() -> None:
-    with st.expander(t("concepts.toy.knobs"), expanded=True, icon=":material/tune:"):
+    # Folded while a guided experiment plays, so the plane stays near its button.
+    with st.expander(t("concepts.toy.knobs"), expanded=running_experiment() is None, icon=":material/tune:"):
         row = st.columns(4)
         row[0].selectbox(t("concepts.toy.loss"), toy.LOSSES, key="toy_loss",
                          format_func=labels("concepts.toy.losses", toy.LOSSES).get)
@@ -271,10 +272,6 @@ def controls(data: np.ndarray) -> None:
                    help=t(f"concepts.toy.step_{what}_help"), on_click=step, args=(data, what, iteration))
     row.button(t("concepts.toy.reset"), key="toy_reset", icon=":material/restart_alt:",
                help=t("concepts.toy.reset_help"), on_click=reset)
-    name, state = st.session_state.get("toy_experiment"), st.session_state.toy_state
-    if name and state.settings == toy.Settings.from_dict(toy.EXPERIMENTS[name].settings):
-        st.info(t("concepts.toy.watching", title=t(f"concepts.toy.experiments.{name}.title"),
-                  look_for=t(f"concepts.toy.experiments.{name}.look_for")), icon=":material/visibility:")
 
 
 def advance(state: toy.State, data: np.ndarray) -> None:
@@ -297,6 +294,9 @@ def live(data: np.ndarray) -> None:
     plane, side = st.columns([3, 2])
     plane.echarts_chart(plane_spec(state, data, fakes), key="toy_plane", height=PLANE_PX + 10, theme=None)
     plane.caption(t("concepts.toy.explain"))
+    if (name := running_experiment()) is not None:  # what to look for, beside the plane it happens in
+        side.info(t("concepts.toy.watching", title=t(f"concepts.toy.experiments.{name}.title"),
+                    look_for=t(f"concepts.toy.experiments.{name}.look_for")), icon=":material/visibility:")
     iteration, modes = side.columns(2)
     iteration.metric(t("concepts.toy.iteration"), f"{state.iteration:,}")
     modes.metric(t("concepts.toy.modes"), "—" if reached is None else
@@ -305,7 +305,18 @@ def live(data: np.ndarray) -> None:
     side.caption(t("concepts.toy.losses_note"))
 
 
+def running_experiment() -> str | None:
+    """The guided experiment the toy is playing out (its settings still loaded), or None."""
+    name, state = st.session_state.get("toy_experiment"), st.session_state.get("toy_state")
+    if name in toy.EXPERIMENTS and state is not None and state.settings == toy.Settings.from_dict(
+            toy.EXPERIMENTS[name].settings):
+        return name
+    return None
+
+
 def experiments() -> None:
+    """The guided experiments, just above the plane: a click plays one where the eye already is,
+    and what to look for appears beside the plane."""
     st.subheader(t("concepts.toy.experiments_title"))
     for column, (name, experiment) in zip(st.columns(len(toy.EXPERIMENTS)), toy.EXPERIMENTS.items(), strict=True):
         settings = toy.Settings.from_dict(experiment.settings)
@@ -314,7 +325,6 @@ def experiments() -> None:
         box.caption(t("concepts.toy.experiment_settings", target=t(f"concepts.toy.sources.{settings.target}"),
                       loss=t(f"concepts.toy.losses.{settings.loss}"), g_lr=f"{settings.g_lr:g}",
                       d_lr=f"{settings.d_lr:g}", d_steps=settings.d_steps, iterations=experiment.iterations))
-        box.markdown(t(f"concepts.toy.experiments.{name}.look_for"))
         box.button(t("concepts.toy.run_experiment"), key=f"toy_experiment_{name}", icon=":material/play_circle:",
                    on_click=load_experiment, args=(name,))
 
@@ -328,8 +338,8 @@ def show() -> None:
                                   format_func=labels("concepts.toy.sources", SOURCES).get)
     knobs()
     synced_state(chosen_settings())
+    experiments()
     data = real_points(source)
     if data is not None:
         controls(data)
         st.fragment(run_every=REFRESH_SECONDS if st.session_state.toy_playing else None)(live)(data)
-    experiments()

@@ -33,7 +33,7 @@ class Submission:
 
 def active_runs(root: Path) -> list[Path]:
     """Runs under root whose training process is alive (queued or running)."""
-    return [p for p in runs.list_runs(root) if runs.is_active(runs.read_status(p))]
+    return [p for p in runs.list_runs(root) if runs.read_status(p).active]
 
 
 def submit(root: Path, cfg: RunConfig, max_concurrent: int = 1, keep_runs: int | None = None) -> Submission:
@@ -107,7 +107,7 @@ def cancel(run_dir: Path) -> None:
 
 def prune(root: Path, keep: int) -> list[Path]:
     """Delete the oldest runs beyond `keep`, never one that is training; return what was deleted."""
-    ended = [p for p in runs.list_runs(root) if not runs.is_active(runs.read_status(p))]  # newest first
+    ended = [p for p in runs.list_runs(root) if not runs.read_status(p).active]  # newest first
     doomed = ended[keep:]
     for run_dir in doomed:
         runs.delete(run_dir)

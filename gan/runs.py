@@ -235,11 +235,6 @@ def read_status(path: Path) -> Status:
     return status
 
 
-def is_active(status: Status) -> bool:
-    """Whether a training process owns the run: queued by a launcher, or running."""
-    return status.active
-
-
 def write_status(path: Path, **fields: Any) -> Status:
     """Merge fields (names of Status fields; errors as UserError) into status.json atomically, and
     return the new status. An unknown name is a programming error: TypeError."""
@@ -423,7 +418,11 @@ def save_checkpoint(path: Path, arrays: dict[str, np.ndarray], meta: dict[str, A
 def load_checkpoint(path: Path) -> tuple[dict[str, np.ndarray], dict[str, Any]] | None:
     """({name: array}, meta) from checkpoint.npz, None if there is none; CheckpointError if the file
     is there but unreadable, so a damaged file is never mistaken for "start from scratch"."""
-    file = Path(path) / "checkpoint.npz"
+    return _read_checkpoint(Path(path) / "checkpoint.npz", with_arrays=True)
+
+
+def _read_checkpoint(file: Path, with_arrays: bool) -> tuple[dict[str, np.ndarray], dict[str, Any]] | None:
+    """(arrays, meta) of file, arrays only if asked (an npz reads each member on demand)."""
     if not file.exists():
         return None
     try:
@@ -431,7 +430,8 @@ def load_checkpoint(path: Path) -> tuple[dict[str, np.ndarray], dict[str, Any]] 
             meta = json.loads(archive["meta"].tobytes().decode())
             if not isinstance(meta, dict):
                 raise ValueError("meta is not an object")
-            return {name: archive[name] for name in archive.files if name != "meta"}, meta
+            arrays = {name: archive[name] for name in archive.files if name != "meta"} if with_arrays else {}
+            return arrays, meta
     except (OSError, ValueError, KeyError, EOFError, RecursionError, zipfile.BadZipFile) as error:
         raise CheckpointError("checkpoint_damaged", error, path=file) from error
 
@@ -442,23 +442,23 @@ def same_trajectory(saved: Any, config: dict[str, Any]) -> bool:
     return isinstance(saved, dict) and {**saved, "epochs": 0} == {**config, "epochs": 0}
 
 
-def check_checkpoint(path: Path, cfg: RunConfig) -> int:
-    """The completed epoch of path's checkpoint (0 without one), after checking that it is readable
-    and, when it records one, that its config trains like cfg. Reads only the small meta record."""
+def checkpoint_epoch(meta: dict[str, Any], cfg: RunConfig, path: Path) -> int:
+    """The completed epoch a checkpoint's meta records, after checking that it records one and,
+    when it records a config, that it trains like cfg; CheckpointError otherwise."""
     file = Path(path) / "checkpoint.npz"
-    if not file.exists():
-        return 0
-    try:
-        with np.load(file) as archive:
-            meta = json.loads(archive["meta"].tobytes().decode())
-    except (OSError, ValueError, KeyError, EOFError, RecursionError, zipfile.BadZipFile) as error:
-        raise CheckpointError("checkpoint_damaged", error, path=file) from error
-    epoch = meta.get("epoch") if isinstance(meta, dict) else None
+    epoch = meta.get("epoch")
     if not isinstance(epoch, int) or isinstance(epoch, bool) or epoch < 0:
         raise CheckpointError("checkpoint_damaged", "no completed epoch recorded", path=file)
     if "config" in meta and not same_trajectory(meta["config"], cfg.to_dict()):
         raise CheckpointError("checkpoint_foreign", path=file, run_id=cfg.run_id)
     return epoch
+
+
+def check_checkpoint(path: Path, cfg: RunConfig) -> int:
+    """The completed epoch of path's checkpoint (0 without one), checked by checkpoint_epoch.
+    Reads only the small meta record."""
+    loaded = _read_checkpoint(Path(path) / "checkpoint.npz", with_arrays=False)
+    return 0 if loaded is None else checkpoint_epoch(loaded[1], cfg, path)
 
 
 # --- quality ---------------------------------------------------------------------------

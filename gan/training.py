@@ -427,11 +427,11 @@ def restore(gan: GAN, run_dir: Path) -> tuple[int, int, float]:
     runs.CheckpointError before anything is changed: training from epoch 0 instead would drop the
     run's whole history.
     """
-    epoch = runs.check_checkpoint(run_dir, gan.cfg)  # damaged or another run's: refused from the meta alone
     checkpoint = runs.load_checkpoint(run_dir)
     if checkpoint is None:
         return 0, 0, 0.0
     arrays, meta = checkpoint
+    epoch = runs.checkpoint_epoch(meta, gan.cfg, run_dir)  # damaged or another run's
     variables, saved = gan.named_state(), len(arrays)
     if "format" not in meta:  # format 1: arrays v0000, v0001, … in named_state's order
         ordered = [arrays[name] for name in sorted(arrays)]

@@ -56,7 +56,7 @@ def show_status(status: runs.Status) -> None:
 
 
 def is_active(run: Path) -> bool:
-    return runs.is_active(runs.read_status(run))
+    return runs.read_status(run).active
 
 
 def short_label(run_dir: Path) -> str:
@@ -152,7 +152,7 @@ def show_curves(frame, cfg) -> None:
 @st.fragment(run_every=REFRESH_SECONDS if active else None)
 def live_view() -> None:
     status = runs.read_status(run_dir)
-    if runs.is_active(status) != active:
+    if status.active != active:
         st.rerun()
     show_status(status)
     frame = metrics_tail(str(run_dir / "metrics.csv")).read()

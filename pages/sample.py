@@ -58,7 +58,7 @@ def describe(run_dir: Path) -> None:
         st.caption(t("sample.pretrained"))
         return
     status = runs.read_status(run_dir)
-    if not runs.is_active(status):
+    if not status.active:
         return
     if status.epoch:
         st.info(t("sample.still_training", epoch=status.epoch, epochs=status.epochs or "?"))

@@ -140,7 +140,7 @@ def test_a_running_status_is_imported_as_interrupted_without_pid(finished_run, r
     status = runs.read_status(path)
     assert status.state == "interrupted" and status.epoch == 1 and status.step == 4
     assert status.pid is None and status.heartbeat is None and status.eta_s is None
-    assert not runs.is_active(status)
+    assert not status.active
 
 
 def test_status_fields_of_the_wrong_type_are_dropped(exported, runs_root):

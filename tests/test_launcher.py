@@ -12,7 +12,7 @@ pytestmark = pytest.mark.slow  # every test here starts trainer processes
 
 def wait_until_ended(run_dir, timeout=180.0):
     deadline = time.monotonic() + timeout
-    while runs.is_active(runs.read_status(run_dir)):
+    while runs.read_status(run_dir).active:
         assert time.monotonic() < deadline, runs.read_status(run_dir)
         time.sleep(0.2)
     return runs.read_status(run_dir)

@@ -25,7 +25,7 @@ from gan.config import ConfigError, RunConfig
 from gan.errors import UserError
 
 MB = 2**20
-RUN_FILES = ("config.json", "status.json", "metrics.csv", "quality.csv", "generator.keras", "checkpoint.npz")
+RUN_FILES = ("config.json", "status.json", "metrics.csv", "quality.csv", "generator.keras", runs.CHECKPOINT)
 SAMPLE = re.compile(r"^samples/epoch_(\d{4})\.png$")
 # Each CSV's accepted headers, current first: runs exported before a column was added still import.
 CSV_FIELDS = {"metrics.csv": (runs.METRICS_FIELDS, runs.LEGACY_METRICS_FIELDS), "quality.csv": (runs.QUALITY_FIELDS,)}
@@ -83,7 +83,7 @@ def export_run(run_dir: Path, checkpoint: bool | None = None) -> bytes:
         raise ArchiveError("archive_export_not_run", path=run_dir)
     if checkpoint is None:
         checkpoint = runs.read_status(run_dir).state != "finished"
-    names = [name for name in RUN_FILES if checkpoint or name != "checkpoint.npz"]
+    names = [name for name in RUN_FILES if checkpoint or name != runs.CHECKPOINT]
     grids = (png.relative_to(run_dir).as_posix() for _, png in runs.list_samples(run_dir))
     names += [name for name in grids if SAMPLE.match(name)]
     buffer = io.BytesIO()
@@ -256,7 +256,7 @@ def _check_files(staged: Path, cfg: RunConfig, limits: ImportLimits) -> int | No
         _check_png(png)
         if epoch > cfg.epochs:
             raise ArchiveError("archive_grid_beyond_run", epoch=epoch, epochs=cfg.epochs)
-    epoch = _check_checkpoint(staged / "checkpoint.npz", cfg, limits) if (staged / "checkpoint.npz").exists() else None
+    epoch = _check_checkpoint(staged / runs.CHECKPOINT, cfg, limits) if (staged / runs.CHECKPOINT).exists() else None
     if (staged / "generator.keras").exists():
         _check_generator(staged / "generator.keras", cfg, limits)
     return epoch

@@ -1,9 +1,11 @@
 """Starting training runs as separate OS processes, with at most N at a time and never two for
 one config, and speed probes: what the dashboard calls instead of running TensorFlow itself."""
 
+import contextlib
 import fcntl
 import json
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -11,7 +13,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from gan import runs
+from gan import runs, startup
 from gan.config import RunConfig
 
 PACKAGE_PARENT = Path(__file__).resolve().parents[1]
@@ -101,8 +103,15 @@ def _spawn(root: Path, run_dir: Path) -> None:
 
 
 def cancel(run_dir: Path) -> None:
-    """Ask the run's process to stop at its next logged step; its last complete epoch is kept."""
+    """Ask the run's process to stop; its last complete epoch is kept. A trainer still starting up
+    (gan.startup) is ended at once: it has written nothing a kill could spoil, and while it imports
+    TensorFlow its own cancel watch cannot run (loading the library holds Python's lock for seconds)."""
     runs.request_cancel(run_dir)
+    status = runs.read_status(run_dir)
+    if status.active and status.phase in startup.PHASES and status.phase != "compiling":
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(status.pid, signal.SIGKILL)
+            runs.write_status(run_dir, state="cancelled", phase=None, eta_s=None)
 
 
 def prune(root: Path, keep: int) -> list[Path]:

@@ -35,6 +35,7 @@ METRICS_FIELDS = (*LEGACY_METRICS_FIELDS, "d_real_score", "d_fake_score", "d_sep
 HEARTBEAT_SECONDS = 5.0
 STALE_AFTER_SECONDS = 30.0  # a "running" run whose heartbeat is older than this has died
 STATES = ("queued", "running", "finished", "failed", "cancelled", "interrupted")
+CHECKPOINT = "checkpoint.npz"  # a run's resume point: every variable of its last complete epoch
 
 _status_lock = threading.Lock()
 
@@ -159,6 +160,7 @@ class Status:
     step: int = 0  # generator steps taken
     steps_total: int | None = None
     resumed_from: int | None = None  # the epoch this process resumed from, if it did
+    phase: str | None = None  # while starting up: one of startup.PHASES (None once training)
     images_per_s: float | None = None  # over the last logged window of steps
     peak_memory_mb: float | None = None  # the training process's peak resident memory
     eta_s: float | None = None  # seconds to the end (0 once finished; None before it is known)
@@ -192,7 +194,8 @@ class Status:
 
 
 STATUS_TYPES = {"state": str, "pid": int, "epoch": int, "epochs": int, "step": int, "steps_total": int,
-                "resumed_from": int, "n_train": int, "data_source": str, "data_description": str, "traceback": str}
+                "resumed_from": int, "n_train": int, "phase": str,
+                "data_source": str, "data_description": str, "traceback": str}
 
 
 def _status_value(name: str, value: Any) -> Any:
@@ -412,13 +415,13 @@ def save_checkpoint(path: Path, arrays: dict[str, np.ndarray], meta: dict[str, A
     meta = {**meta, "format": CHECKPOINT_FORMAT}
     np.savez(buffer, meta=np.frombuffer(json.dumps(meta).encode(), np.uint8),
              **{name: np.asarray(array) for name, array in arrays.items()})
-    _write_atomic(Path(path) / "checkpoint.npz", buffer.getvalue())
+    _write_atomic(Path(path) / CHECKPOINT, buffer.getvalue())
 
 
 def load_checkpoint(path: Path) -> tuple[dict[str, np.ndarray], dict[str, Any]] | None:
     """({name: array}, meta) from checkpoint.npz, None if there is none; CheckpointError if the file
     is there but unreadable, so a damaged file is never mistaken for "start from scratch"."""
-    return _read_checkpoint(Path(path) / "checkpoint.npz", with_arrays=True)
+    return _read_checkpoint(Path(path) / CHECKPOINT, with_arrays=True)
 
 
 def _read_checkpoint(file: Path, with_arrays: bool) -> tuple[dict[str, np.ndarray], dict[str, Any]] | None:
@@ -445,7 +448,7 @@ def same_trajectory(saved: Any, config: dict[str, Any]) -> bool:
 def checkpoint_epoch(meta: dict[str, Any], cfg: RunConfig, path: Path) -> int:
     """The completed epoch a checkpoint's meta records, after checking that it records one and,
     when it records a config, that it trains like cfg; CheckpointError otherwise."""
-    file = Path(path) / "checkpoint.npz"
+    file = Path(path) / CHECKPOINT
     epoch = meta.get("epoch")
     if not isinstance(epoch, int) or isinstance(epoch, bool) or epoch < 0:
         raise CheckpointError("checkpoint_damaged", "no completed epoch recorded", path=file)
@@ -457,7 +460,7 @@ def checkpoint_epoch(meta: dict[str, Any], cfg: RunConfig, path: Path) -> int:
 def check_checkpoint(path: Path, cfg: RunConfig) -> int:
     """The completed epoch of path's checkpoint (0 without one), checked by checkpoint_epoch.
     Reads only the small meta record."""
-    loaded = _read_checkpoint(Path(path) / "checkpoint.npz", with_arrays=False)
+    loaded = _read_checkpoint(Path(path) / CHECKPOINT, with_arrays=False)
     return 0 if loaded is None else checkpoint_epoch(loaded[1], cfg, path)
 
 

@@ -13,7 +13,7 @@ import signal  # noqa: E402
 import sys  # noqa: E402
 import traceback  # noqa: E402
 
-from gan import cli, config, launcher, runs  # noqa: E402
+from gan import cli, config, launcher, runs, startup  # noqa: E402
 from gan.errors import UserError  # noqa: E402
 
 PROG = "gan.train"
@@ -123,15 +123,24 @@ def _train_locked(cfg, run_dir, args) -> int:
     # SIGTERM and Ctrl-C stop at the next logged step, after a clean write, never mid-save.
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: runs.request_cancel(run_dir))
-    cli.import_tensorflow_quietly()  # only once the arguments are known good
-    from gan import training
 
-    if not args.quiet:
-        print(f"run {cfg.run_id}: {cfg.architecture}, {cfg.loss} loss, {cfg.epochs} epochs -> {run_dir}",
-              flush=True)
+    def cancelled_while_starting() -> None:
+        if not args.quiet:
+            print(f"cancelled before training began; start it with: python -m gan.train --run {cfg.run_id} "
+                  f"--runs-dir {run_dir.parent}", flush=True)
+        os._exit(0)
+
     try:
-        state = training.train(cfg, run_dir, on_epoch=None if args.quiet else print_epoch,
-                               jit_compile=args.jit, launched_at=launched_at)
+        with startup.StartUp(run_dir, launched_at, cancelled_while_starting) as start:
+            start.phase("tensorflow")
+            cli.import_tensorflow_quietly()  # only once the arguments are known good
+            from gan import training
+
+            if not args.quiet:
+                print(f"run {cfg.run_id}: {cfg.architecture}, {cfg.loss} loss, {cfg.epochs} epochs -> {run_dir}",
+                      flush=True)
+            state = training.train(cfg, run_dir, on_epoch=None if args.quiet else print_epoch,
+                                   jit_compile=args.jit, launched_at=launched_at, start=start)
     except UserError as error:  # a damaged checkpoint, missing data, …: said in the user's words
         runs.write_status(run_dir, state="failed", error=error, pid=os.getpid())
         cli.fail(PROG, str(error), 1)

@@ -19,6 +19,7 @@ import tensorflow as tf
 from gan import data, images, losses, models, pace, quality, runs, speed
 from gan.config import RunConfig
 from gan.errors import UserError
+from gan.startup import StartUp
 
 GP_WEIGHT = 10.0  # WGAN-GP's gradient penalty weight (Gulrajani 2017)
 GRID_SIZE = 64
@@ -219,8 +220,9 @@ class Recorder:
     CANCEL_CHECK_SECONDS of its request."""
 
     def __init__(self, run_dir: Path, gan: "GAN", steps_per_epoch: int, step: int, seconds: float,
-                 launched_at: float):
+                 launched_at: float, on_first_step: Callable[[], None] = lambda: None):
         self.run_dir, self.gan, self.launched_at = run_dir, gan, launched_at
+        self.on_first_step = on_first_step  # the start-up is over: cancels are checked here from now on
         self.images_per_step = gan.cfg.batch_size * gan.cfg.d_steps
         self.steps_per_epoch = steps_per_epoch
         self.step = step
@@ -249,6 +251,7 @@ class Recorder:
         now = time.perf_counter()
         if self.startup_s is None:
             self.startup_s = time.time() - self.launched_at
+            self.on_first_step()
         if not self.step % LOG_EVERY_STEPS or self.batches_done == self.steps_per_epoch:
             self._log(now)
         if now - self.cancel_checked >= CANCEL_CHECK_SECONDS:
@@ -368,26 +371,32 @@ def epoch_batches(dataset: data.Dataset, cfg: RunConfig, epoch: int, images_tens
 
 def train(cfg: RunConfig, run_dir: Path, on_epoch: Callable[[Progress], None] | None = None,
           jit_compile: bool = False, launched_at: float | None = None,
-          eval_samples: int | None = None) -> str:
+          eval_samples: int | None = None, start: StartUp | None = None) -> str:
     """Train (or resume) the run in run_dir to cfg.epochs; return the final state.
 
     The caller holds the run's training lock. Resuming restores every variable from the last
     complete epoch's checkpoint and drops metrics rows written after it. A cancel requested at or
     after `launched_at` (default: now) stops training within CANCEL_CHECK_SECONDS. Quality is scored
     on `eval_samples` digits (default quality.eval_samples()) after the epochs pace.EvalSchedule
-    picks, and always after the last.
+    picks, and always after the last. `start`, if given, hears each start-up phase and the first
+    step's end (see gan.startup).
     """
     launched_at = time.time() if launched_at is None else launched_at
     eval_samples = quality.eval_samples() if eval_samples is None else eval_samples
+    phase = start.phase if start is not None else lambda *_, **__: None
     keras.utils.set_random_seed(cfg.seed)
+    phase("data")
     dataset = prepare_data(cfg)
     steps_per_epoch = len(dataset.pixels) // (cfg.batch_size * cfg.d_steps)
     if not steps_per_epoch:
         raise NoSteps("training_no_steps", per_step=cfg.batch_size * cfg.d_steps, images=len(dataset.pixels))
     images_tensor = tf.constant(data.to_images(dataset.pixels))
     labels_tensor = tf.constant(dataset.labels.astype(np.int32))
+    phase("model")
     gan = GAN(cfg)
     gan.compile()
+    if (run_dir / runs.CHECKPOINT).exists():
+        phase("restoring", resumed_from=runs.read_status(run_dir).epoch or None)
     epoch, step, seconds = restore(gan, run_dir)
     runs.keep_metrics_through(run_dir, epoch)
     runs.keep_quality_through(run_dir, epoch)
@@ -397,7 +406,9 @@ def train(cfg: RunConfig, run_dir: Path, on_epoch: Callable[[Progress], None] | 
                       steps_total=steps_per_epoch * cfg.epochs, error=None,
                       data_source=dataset.source, data_description=dataset.description,
                       n_train=len(dataset.pixels), resumed_from=epoch or None)
-    recorder = Recorder(run_dir, gan, steps_per_epoch, step, seconds, launched_at)
+    phase("compiling")  # the first step traces the training step's graph: seconds on a slow CPU
+    recorder = Recorder(run_dir, gan, steps_per_epoch, step, seconds, launched_at,
+                        on_first_step=start.done if start is not None else lambda: None)
     schedule = pace.EvalSchedule()
     noise = fixed_noise(cfg)
     train_step = gan.step_function(jit_compile)
@@ -440,7 +451,7 @@ def restore(gan: GAN, run_dir: Path) -> tuple[int, int, float]:
     wrong = [name for name in variables if name in arrays and arrays[name].shape != tuple(variables[name].shape)]
     if missing or wrong or len(arrays) != len(variables):
         first = (missing + wrong + sorted(set(arrays) - set(variables)) or ["?"])[0]
-        raise runs.CheckpointError("checkpoint_mismatch", path=run_dir / "checkpoint.npz", saved=saved,
+        raise runs.CheckpointError("checkpoint_mismatch", path=run_dir / runs.CHECKPOINT, saved=saved,
                                    expected=len(variables), first=first)
     for name, variable in variables.items():
         variable.assign(arrays[name])

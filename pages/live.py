@@ -4,7 +4,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from gan import curves, images, runs
+from gan import curves, images, runs, sampling
 from ui import common, i18n, quality_view
 from ui.i18n import names, t
 
@@ -61,7 +61,8 @@ def is_active(run: Path) -> bool:
 
 def short_label(run_dir: Path) -> str:
     cfg = runs.read_config(run_dir)
-    return f"{run_dir.name} · {cfg.architecture} · {cfg.loss}" if cfg else run_dir.name
+    name = t("run.pretrained") if run_dir == sampling.PRETRAINED else run_dir.name
+    return f"{name} · {cfg.architecture} · {cfg.loss}" if cfg else name
 
 
 def read_grid(png: Path):
@@ -111,11 +112,15 @@ def show_samples(run_dir: Path) -> None:
                 st.image(data, width="content")
 
 
-run_dir = common.pick_run("live_run")
+run_dir = common.pick_run("live_run", pretrained="last")
 if run_dir is None:
     st.info(t("live.no_runs"))
     st.page_link("pages/train.py", label=t("live.start_one"), icon="🏋️")
     st.stop()
+if run_dir == sampling.PRETRAINED:  # a visitor without a run of their own yet learns the charts on it
+    example = runs.read_status(run_dir)
+    st.info(t("live.pretrained_note", epochs=example.epoch, images=example.n_train or 0), icon=":material/school:")
+    st.page_link("pages/train.py", label=t("live.start_one"), icon="🏋️")
 st.query_params["run"] = run_dir.name  # keeps this run picked when its label changes (running -> finished)
 
 weight = st.slider(t("live.smoothing"), 0.0, 0.99, 0.6, 0.01, key="live_smoothing", help=t("live.smoothing_help"))
@@ -174,9 +179,12 @@ comparing_active = any(is_active(run) for run in st.session_state.get("compare_r
 @st.fragment(run_every=REFRESH_SECONDS if comparing_active else None)
 def compare() -> None:
     everything = runs.list_runs(common.runs_root())
+    if (sampling.PRETRAINED / "metrics.csv").exists():
+        everything.append(sampling.PRETRAINED)  # a yardstick: the bundled example run
     left, right = st.columns([3, 1])
+    titles = {run: short_label(run) for run in everything}  # worded now, in the session's language
     chosen = left.multiselect(t("live.compare_runs"), everything, default=[run_dir] if run_dir in everything else [],
-                              format_func=short_label, key="compare_runs")
+                              format_func=titles.get, key="compare_runs")
     metrics = labels(names("live.metric"))
     metric = right.selectbox(t("live.compare_curve"), list(metrics), index=1, format_func=metrics.get,
                              key="compare_metric")
@@ -187,7 +195,7 @@ def compare() -> None:
         series = (curves.quality_series(runs.read_quality(other), metric) if per_epoch else
                   curves.curves(metrics_tail(str(other / "metrics.csv")).read(), {metric: metric}, weight).get(metric))
         if series is not None and len(series):
-            lines[short_label(other)] = series
+            lines[titles.get(other) or short_label(other)] = series
     if lines:
         st.plotly_chart(figure(lines, metrics[metric], t("live.fdd_axis") if per_epoch else metrics[metric],
                                height=420, per_epoch=per_epoch, log_y=per_epoch), width="stretch", key="compare_chart")

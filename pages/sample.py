@@ -66,7 +66,7 @@ def describe(run_dir: Path) -> None:
         st.info(t("sample.first_epoch"))
 
 
-run_dir = common.pick_run("sample_run", t("sample.generator"), include_pretrained=True)
+run_dir = common.pick_run("sample_run", t("sample.generator"), pretrained="first")
 if run_dir is None:
     st.info(t("sample.none"))
     st.page_link("pages/train.py", label=t("sample.start_one"), icon="🏋️")

@@ -1,7 +1,8 @@
-"""Train the bundled pretrained generator (gan/assets/pretrained/) with the quick preset on the
-bundled digits, keeping its config, metrics, quality and last sample grid as provenance.
+"""Train the bundled pretrained run (gan/assets/pretrained/) with the quick preset on the bundled
+digits, keeping its generator, config, status, metrics, quality and every epoch's sample grid: the
+Sample page draws from it, and the Live page shows its real history to visitors who have no run yet.
 
-Run: python -m scripts.train_pretrained [--epochs N] [--conditional]
+Run: python -m scripts.train_pretrained [--epochs N] [--unconditional]
 """
 
 import argparse
@@ -21,9 +22,10 @@ KEPT = ("config.json", "status.json", "metrics.csv", "quality.csv", "generator.k
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--epochs", type=int, help="epochs (default: the quick preset's)")
-    parser.add_argument("--conditional", action="store_true", help="train the conditional variant")
+    parser.add_argument("--unconditional", action="store_true", help="without the preset's digit labels")
     args = parser.parse_args()
-    overrides = {"conditional": args.conditional} | ({"epochs": args.epochs} if args.epochs else {})
+    overrides = {"conditional": False} if args.unconditional else {}
+    overrides |= {"epochs": args.epochs} if args.epochs else {}
     cfg = config.preset("quick", **overrides)
     with tempfile.TemporaryDirectory() as tmp:
         run_dir = runs.create(Path(tmp), cfg)
@@ -33,12 +35,12 @@ def main() -> None:
         (OUT / "samples").mkdir(parents=True)
         for name in KEPT:
             shutil.copy2(run_dir / name, OUT / name)
-        epoch, last_grid = runs.list_samples(run_dir)[-1]
-        shutil.copy2(last_grid, OUT / "samples" / last_grid.name)
+        for _, grid in runs.list_samples(run_dir):
+            shutil.copy2(grid, OUT / "samples" / grid.name)
     final = runs.read_quality(OUT)[-1]
     floor = quality.real_floor()
     shares = [final[f"class_{digit}"] for digit in range(10)]
-    print(f"run {cfg.run_id}, {epoch} epochs: FDD {final['fdd']:.2f} (real floor {floor['fdd']:.2f}), "
+    print(f"run {cfg.run_id}, {cfg.epochs} epochs: FDD {final['fdd']:.2f} (real floor {floor['fdd']:.2f}), "
           f"score {final['score']:.2f}, confident {final['confident']:.1%}, "
           f"classes {min(shares):.1%}–{max(shares):.1%}")
     print(f"{sum(p.stat().st_size for p in OUT.rglob('*') if p.is_file()) / 1e6:.2f} MB in {OUT}")

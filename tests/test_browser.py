@@ -65,6 +65,7 @@ def page():
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         tab = browser.new_page(viewport={"width": 1400, "height": 1000})
         tab.set_default_timeout(60_000)
+        sync_api.expect.set_options(timeout=30_000)  # a first page on a slow, loaded host takes seconds
         yield tab
         browser.close()
 

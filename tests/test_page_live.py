@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from gan import runs
+from gan import runs, sampling
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
@@ -112,7 +112,25 @@ def test_running_run_shows_progress(run_dir):
     assert at.get("progress")
 
 
-def test_no_runs_points_to_the_train_page(runs_root):
+def test_without_runs_the_bundled_example_run_shows_its_real_history(runs_root):
+    at = open_live()
+    assert not at.exception
+    assert "bundled example run" in texts(at.info)
+    assert at.selectbox(key="live_run").options == ["Bundled pretrained generator"]
+    history = runs.read_metrics(sampling.PRETRAINED)
+    assert charts(at)[0][0]["x"][-1] == history[-1]["step"]  # its own metrics.csv, drawn as any run's
+    assert len(at.image) >= 1 and "finished" in texts(at.metric)
+
+
+def test_a_participants_run_comes_first_and_the_example_stays_one_choice_away(run_dir):
+    at = open_live()
+    picker = at.selectbox(key="live_run")
+    assert picker.value == run_dir and picker.options[-1] == "Bundled pretrained generator"
+    assert "bundled example run" not in texts(at.info)
+
+
+def test_no_runs_and_no_bundled_run_points_to_the_train_page(runs_root, tmp_path, monkeypatch):
+    monkeypatch.setattr(sampling, "PRETRAINED", tmp_path / "pretrained")
     at = open_live()
     assert not at.exception
     assert "No training runs yet" in texts(at.info)

@@ -1,4 +1,5 @@
-"""ui/common.py's reliance on a private Streamlit setting, pinned so an upgrade that changes it fails here."""
+"""ui/common.py: its reliance on a private Streamlit setting, pinned so an upgrade that changes it
+fails here, and its run labels."""
 
 import inspect
 
@@ -14,3 +15,14 @@ def test_streamlit_still_switches_to_legacy_pages_on_the_private_flag_the_router
     manager_source = inspect.getsource(pages_manager.PagesManager)
     assert '"pages"' in manager_source  # the folder's name is what switches the mode on
     assert "PagesManager.uses_pages_directory" in inspect.getsource(script_runner)
+
+
+def test_a_starting_trainer_is_labelled_by_its_phase_and_an_ended_one_by_its_state():
+    from gan import runs
+    from ui import common
+
+    starting = runs.Status(state="queued", pid=123, phase="restoring", resumed_from=11)
+    assert common.state_label(starting) == "⏳ starting: restoring epoch 11…"
+    compiling = runs.Status(state="running", pid=123, phase="compiling")
+    assert "compiling the training step" in common.state_label(compiling)
+    assert common.state_label(runs.Status(state="cancelled", phase="tensorflow")) == "⏹️ cancelled"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from gan import limits, runs, sampling
+from gan import limits, runs, sampling, startup
 from ui import i18n
 from ui.i18n import t
 
@@ -69,8 +69,11 @@ def sidebar() -> None:
 
 
 def state_label(status: runs.Status) -> str:
-    """'✅ finished' in the session's language; '⚠️ status unreadable' for a damaged status.json."""
+    """'✅ finished' in the session's language; '⚠️ status unreadable' for a damaged status.json;
+    '⏳ starting: restoring epoch 11…' while a trainer starts up."""
     state = status.state if status.state in STATE_ICONS else "damaged" if status.damaged else "unknown"
+    if status.active and status.phase in startup.PHASES:
+        return f"{STATE_ICONS['queued']} {t(f'state.phase.{status.phase}', epoch=status.resumed_from or 0)}"
     return f"{STATE_ICONS.get(state, '❔')} {t(f'state.{state}')}"
 
 
@@ -98,14 +101,15 @@ def run_label(run_dir: Path) -> str:
     return f"{run_name(run_dir)} · {state_label(status)} {progress}"
 
 
-def pick_run(key: str, label: str | None = None, include_pretrained: bool = False) -> Path | None:
+def pick_run(key: str, label: str | None = None, pretrained: str | None = None) -> Path | None:
     """A selectbox of the runs under the root (newest first). It starts on `?run=ID` if given, else
     on the run last picked on any page, so a participant's run follows them from Live to Sample
-    to Train (the sidebar's links drop the address's parameters); the bundled generator, where
-    offered, stays one choice away."""
+    to Train (the sidebar's links drop the address's parameters). pretrained "first" or "last"
+    offers the bundled pretrained run there: one choice away, and the first choice when first or
+    when there is no other."""
     options = runs.list_runs(runs_root())
-    if include_pretrained and (sampling.PRETRAINED / "generator.keras").exists():
-        options = [sampling.PRETRAINED, *options]
+    if pretrained and (sampling.PRETRAINED / "generator.keras").exists():
+        options = [sampling.PRETRAINED, *options] if pretrained == "first" else [*options, sampling.PRETRAINED]
     if not options:
         return None
     wanted = st.query_params.get("run") or st.session_state.get(PICKED)

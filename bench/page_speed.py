@@ -1,0 +1,117 @@
+"""How long a visitor waits for pages: a real `streamlit run app.py` server and headless Chromium,
+optionally while a training run loads the machine (a workshop's shared server).
+
+Run from the repository root (needs Debian's chromium; about two minutes):
+    python -m bench.page_speed [--load] [--rounds 5] [--cold]
+
+It prints, for a new visitor, the seconds from opening the address to the first page drawn (its
+heading shown and Streamlit's "running" indicator gone), then the median and worst time of each
+page switch through the sidebar's links over --rounds rounds of Concepts → Train → Live → Sample.
+With --cold the first visitor arrives straight after the server answers its health check (the
+server's own first imports included); without it, one visitor has opened the app before. With
+--load, `python -m gan.train --preset quick` trains in the background the whole time. It prints
+figures; it asserts nothing.
+"""
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench import app_server
+
+REPO = Path(__file__).resolve().parents[1]
+PATH = [("Train", "Train a GAN"), ("Live training", "Live training"), ("Sample", "Sample digits"),
+        ("Concepts", "How a GAN learns")]  # (sidebar link, the heading it opens)
+SETTLED = "!document.querySelector('[data-testid=\"stStatusWidget\"]')"
+
+
+def settle(page, heading: str) -> None:
+    """Until the page shows its heading and Streamlit has finished running its script."""
+    page.get_by_role("heading", name=heading).first.wait_for(timeout=120_000)
+    page.wait_for_function(SETTLED, timeout=120_000, polling=50)
+
+
+def first_visit(browser, url: str) -> float:
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    clock = time.perf_counter()
+    page.goto(url)
+    settle(page, "How a GAN learns")
+    seconds = time.perf_counter() - clock
+    page.close()
+    return seconds
+
+
+def switches(browser, url: str, rounds: int) -> dict[str, list[float]]:
+    """{sidebar link: seconds of each switch to it}."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(url)
+    settle(page, "How a GAN learns")
+    times = {link: [] for link, _ in PATH}
+    for _ in range(rounds):
+        for link, heading in PATH:
+            clock = time.perf_counter()
+            page.locator("[data-testid='stSidebarNav']").get_by_role("link", name=link, exact=True).click()
+            settle(page, heading)
+            times[link].append(time.perf_counter() - clock)
+            page.wait_for_timeout(300)  # a person reads a little before clicking on
+    page.close()
+    return times
+
+
+def start_load(root: Path) -> subprocess.Popen:
+    """A quick-preset run that outlasts the benchmark, training in its own process like the app's."""
+    return subprocess.Popen([sys.executable, "-m", "gan.train", "--preset", "quick", "--epochs", "200",
+                             "--runs-dir", str(root), "--quiet"], cwd=REPO, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, env=dict(os.environ, GAN_BUNDLED_DATA="1"))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="bench.page_speed", description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--load", action="store_true", help="a training run loads the machine meanwhile")
+    parser.add_argument("--cold", action="store_true", help="the first visitor is the server's first")
+    args = parser.parse_args()
+    from playwright.sync_api import sync_playwright
+
+    from gan import speed
+
+    print(f"machine: {speed.machine()}; ONEDNN_MAX_CPU_ISA={os.environ.get('ONEDNN_MAX_CPU_ISA', '-')}")
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp) / "runs"
+        root.mkdir()
+        load = start_load(root) if args.load else None
+        if load:
+            time.sleep(15)  # past TensorFlow's import: the run is training
+        server, url = app_server.start({"GAN_RUNS_DIR": str(root), "GAN_BUNDLED_DATA": "1",
+                                        "GAN_NO_SPEED_PROBE": "1"})
+        try:
+            with sync_playwright() as playwright:
+                browser = playwright.chromium.launch(executable_path="/usr/bin/chromium",
+                                                     args=app_server.CHROMIUM_FLAGS)
+                if not args.cold:
+                    first_visit(browser, url)  # the server's own first run of each module
+                firsts = [first_visit(browser, url) for _ in range(3)]
+                print(f"first page for a new visitor: {firsts[0]:.2f} s"
+                      + ("" if len(firsts) < 2 else f" (then {', '.join(f'{s:.2f}' for s in firsts[1:])} s)"))
+                times = switches(browser, url, args.rounds)
+                every = [s for series in times.values() for s in series]
+                for link, series in times.items():
+                    print(f"  to {link:<14} median {statistics.median(series):.2f} s, worst {max(series):.2f} s")
+                print(f"page switch: median {statistics.median(every):.2f} s, worst {max(every):.2f} s "
+                      f"over {len(every)} switches")
+                browser.close()
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+            if load:
+                load.terminate()
+                load.wait(timeout=60)
+
+
+if __name__ == "__main__":
+    main()

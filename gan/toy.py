@@ -29,6 +29,10 @@ HISTORY_CAP = 4000  # loss records kept; beyond it older records are thinned so 
 # 42 refreshes/s instead of 189 under load), and concurrent sessions queue on it, so products
 # are cut into row blocks of at most BLAS_BLOCK multiply-adds, which OpenBLAS runs in the caller.
 BLAS_BLOCK = 2**17
+MOVE_FLOOR = 1e-4  # a change of D(x) below this is rounding noise (verdict_change)
+# Play (iterations_due): seconds one refresh may catch up, and the share of them training may take.
+# An iteration costs 0.7 ms at the defaults and 40 ms at the largest settings (bench/toy_speed.py).
+MAX_LAG, COMPUTE_SHARE = 1.0, 0.5
 
 
 @dataclass(frozen=True)
@@ -512,3 +516,44 @@ def modes_covered(points: np.ndarray, target: str, min_share: float = 0.25) -> i
     distances = np.linalg.norm(points[:, None, :] - centres[None, :, :], axis=-1)
     counts = (distances < 3 * MODE_STD).sum(axis=0)
     return int((counts >= min_share * len(points) / len(centres)).sum())
+
+
+def verdict_change(before: np.ndarray, after: np.ndarray) -> tuple[np.ndarray, float]:
+    """How D's verdicts moved between two grids (r, r) of discriminator_grid: after − before scaled
+    into [-1, 1] by its largest magnitude (r, r), and that largest change (≥ 0, on D(x)'s 0–1 scale).
+    Early on one D step moves the plane by a percent or two, invisible on the verdicts' own scale.
+    Changes below MOVE_FLOOR are rounding, not learning: zeros and 0.0."""
+    change = after - before
+    largest = float(np.abs(change).max(initial=0.0))
+    if largest < MOVE_FLOOR:
+        return np.zeros_like(change), 0.0
+    return change / largest, largest
+
+
+# --- Play: a steady pace in iterations per second, whatever the refresh rate ----------------------
+
+def iterations_due(pace: float, elapsed: float, seconds_per_iteration: float | None = None,
+                   owed: float = 0.0) -> tuple[int, float]:
+    """How many iterations one refresh of Play trains to keep `pace` iterations per second, `elapsed`
+    seconds after the previous refresh, and the fraction of an iteration still owed: pass it back
+    next time, so that 12 refreshes/s at 100/s train 100, not 96.
+
+    At most MAX_LAG seconds are caught up: a pause, a slow first refresh or a hidden tab never
+    brings a burst. Given what an iteration costs lately (seconds_per_iteration; None: not known yet),
+    training takes at most COMPUTE_SHARE of the elapsed time, so heavy settings play slower rather
+    than freeze the page. At least 1: Play never stands still."""
+    elapsed = min(max(elapsed, 0.0), MAX_LAG)
+    due = pace * elapsed + owed
+    n = math.floor(due)
+    if seconds_per_iteration:
+        n = min(n, math.floor(COMPUTE_SHARE * elapsed / seconds_per_iteration))
+    return max(n, 1), due - math.floor(due)
+
+
+def measured_pace(ticks: Sequence[tuple[float, int]]) -> tuple[float, float] | None:
+    """(refreshes per second, iterations per second) over ticks (seconds, iteration reached) of
+    successive refreshes, oldest first; None until two ticks span some time."""
+    if len(ticks) < 2 or ticks[-1][0] <= ticks[0][0]:
+        return None
+    span = ticks[-1][0] - ticks[0][0]
+    return (len(ticks) - 1) / span, (ticks[-1][1] - ticks[0][1]) / span

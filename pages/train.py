@@ -195,8 +195,8 @@ def show_sharing() -> None:
             st.download_button(t("train.share.export"), lambda: archive.export_run(run_dir), f"run-{run_dir.name}.zip",
                                "application/zip", key="share_export", on_click="ignore", icon="📦")
     with right:
-        upload = st.file_uploader(t("train.share.import"), type="zip", key="share_import",
-                                  help=t("train.share.import_help"))
+        upload = common.file_uploader(t("train.share.import"), ["zip"], key="share_import",
+                                      help=t("train.share.import_help"))
         if upload is not None:
             try:
                 done = archive.import_run(upload, common.runs_root())

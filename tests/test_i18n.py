@@ -199,6 +199,13 @@ def test_chinese_pages_show_known_texts(run_dir):
     assert at.image[0].captions == ["64 个数字，种子 42"]
 
 
+def test_the_upload_widgets_button_and_size_note_are_worded_in_chinese(runs_root):
+    at = open_page("pages/train.py")
+    styles = " ".join(element.proto.body for element in at.get("html"))
+    assert ".st-key-share_import" in styles  # scoped to that widget
+    assert '"上传文件"' in styles and '"每个文件最大 50 MB · ZIP"' in styles
+
+
 def test_validation_errors_name_the_field_and_range_in_chinese(runs_root):
     at = open_page("pages/train.py")
     for key, value in (("train_n_images", 64), ("train_batch_size", 128)):

@@ -1,6 +1,6 @@
 """The toy GAN on the Concepts page (ui/toy_view.py): it renders, Step / Step D / Step G / Reset
-do what they say, knobs retune or rebuild, experiments load and stop, a bad CSV is an error, not a
-crash, and everything reads in Chinese."""
+do what they say and shade where D moved, Play keeps its pace, knobs retune or rebuild, experiments
+load and stop, a bad CSV is an error, not a crash, and everything reads in Chinese."""
 
 import json
 from pathlib import Path
@@ -82,11 +82,42 @@ def test_play_trains_a_few_iterations_per_refresh_and_pause_stops():
     click(at, "toy_play")
     assert at.session_state["toy_playing"] and at.button(key="toy_play").label == EN["concepts.toy.pause"]
     assert at.button(key="toy_step_both").disabled
-    assert state(at).iteration == 10  # one refresh of the fragment at the default speed
+    assert state(at).iteration == 10  # the first refresh: 150 iterations/s over one 0.07 s interval
     click(at, "toy_play")
     assert not at.session_state["toy_playing"]
     at.run()
     assert state(at).iteration == 10
+
+
+def test_play_trains_what_is_due_since_the_last_refresh_and_shows_its_pace():
+    at = open_toy()
+    at.select_slider(key="toy_speed").set_value(100).run()
+    click(at, "toy_play")
+    assert state(at).iteration == 7  # 100/s over one 0.07 s interval
+    (seconds, iteration), = at.session_state["toy_ticks"]
+    at.session_state["toy_ticks"] = [(seconds - 60, iteration)]  # the last refresh a minute ago (a hidden tab)
+    at.session_state["toy_cost"] = 1e-4  # a fast machine: the share of time left to draw is no limit here
+    at.run()
+    assert state(at).iteration == 7 + 100 * toy.MAX_LAG  # caught up for MAX_LAG seconds at most
+    pace = EN["concepts.toy.pace"].split("{")[0]
+    assert any(caption.value.startswith(pace) and "(pace set: 100/s)" in caption.value for caption in at.caption)
+
+
+def test_a_manual_step_shades_where_d_moved_until_play():
+    at = open_toy()
+    click(at, "toy_step_d")
+    plane = json.loads(at.get("echarts_chart")[0].proto.spec)
+    assert [series["type"] for series in plane["series"]] == ["heatmap", "scatter", "scatter", "scatter", "lines"]
+    moved = np.array(plane["series"][1]["data"])[:, 2]
+    assert np.abs(moved).max() == 1.0 and plane["visualMap"][1]["seriesIndex"] == 1
+    shaded = EN["concepts.toy.moved"].split("{")[0]
+    assert any(caption.value.startswith(shaded) for caption in at.caption)
+    click(at, "toy_step_g")  # G alone leaves D, and says so
+    assert EN["concepts.toy.not_moved"] in [caption.value for caption in at.caption]
+    assert not np.array(json.loads(at.get("echarts_chart")[0].proto.spec)["series"][1]["data"])[:, 2].any()
+    click(at, "toy_play")
+    plane = json.loads(at.get("echarts_chart")[0].proto.spec)
+    assert [series["type"] for series in plane["series"]] == ["heatmap", "scatter", "scatter", "lines"]
 
 
 def test_live_knobs_keep_the_progress_and_shape_knobs_rebuild():
@@ -173,5 +204,8 @@ def test_the_toy_reads_in_chinese():
     losses = json.loads(at.get("echarts_chart")[1].proto.spec)
     assert losses["legend"]["data"] == ["D 的损失", "G 的损失"]
     assert losses["series"][0]["markLine"]["label"]["formatter"] == "log 4 ≈ 1.39：D 只能靠猜"
+    assert "播放时每秒训练 150 次迭代。" in [caption.value for caption in at.caption]
+    click(at, "toy_step_d")
+    assert any(caption.value.startswith("**阴影**：这一步里 D 的裁决变动的地方") for caption in at.caption)
     click(at, "toy_experiment_mode_collapse")
     assert any(box.value.startswith("**观察 3×3 网格上的模式崩溃。**") for box in at.info)

@@ -1,5 +1,6 @@
 """The toy GAN: hand-written gradients against finite differences, losses against hand-computed
-values, shapes and ranges, learning, determinism, user points, experiments, no TensorFlow."""
+values, shapes and ranges, learning, determinism, user points, experiments, Play's pace, how a
+step moved D's verdicts, no TensorFlow."""
 
 import copy
 import math
@@ -150,6 +151,56 @@ def test_single_network_steps_move_only_that_network():
     assert state.iteration == 4 and len(toy.losses(state)[0]) == 4
     with pytest.raises(ValueError, match="what must be"):
         toy.step(state, data, what="both_nets")
+
+
+def test_one_d_step_at_the_start_shows_where_the_verdicts_moved():
+    # The plane starts near an even 0.5: one D step moves it by about 0.02, a sliver of the colour
+    # scale. verdict_change scales the move to [-1, 1] so the page can shade it.
+    state = toy.init(toy.Settings())
+    data = toy.sample_target("ring", 500, np.random.default_rng(0))
+    before = toy.discriminator_grid(state, resolution=20)[2]
+    toy.step(state, data, what="d")
+    after = toy.discriminator_grid(state, resolution=20)[2]
+    change, largest = toy.verdict_change(before, after)
+    assert change.shape == (20, 20) and np.abs(change).max() == pytest.approx(1.0)
+    assert 0.001 < largest < 0.1
+    np.testing.assert_allclose(change * largest, after - before)
+    toy.step(state, data, what="g")
+    unmoved = toy.discriminator_grid(state, resolution=20)[2]
+    assert toy.verdict_change(after, unmoved) == (pytest.approx(np.zeros((20, 20))), 0.0)
+
+
+def test_verdict_change_keeps_the_sign_and_ignores_rounding():
+    before = np.full((2, 2), 0.5)
+    change, largest = toy.verdict_change(before, before + np.array([[0.02, -0.01], [0.0, 0.005]]))
+    np.testing.assert_allclose(change, [[1.0, -0.5], [0.0, 0.25]])
+    assert largest == pytest.approx(0.02)
+    change, largest = toy.verdict_change(before, before + toy.MOVE_FLOOR / 2)
+    assert largest == 0.0 and not change.any()
+
+
+@pytest.mark.parametrize("refreshes_per_second", [2, 4, 12.5])
+def test_play_keeps_its_pace_whatever_the_refresh_rate(refreshes_per_second):
+    owed, trained = 0.0, 0
+    for _ in range(int(10 * refreshes_per_second)):  # ten seconds of Play
+        n, owed = toy.iterations_due(150, 1 / refreshes_per_second, 0.001, owed)
+        trained += n
+    assert abs(trained - 1500) <= 1
+
+
+def test_play_never_bursts_never_stalls_and_leaves_time_to_draw():
+    assert toy.iterations_due(100, 60.0)[0] == 100 * toy.MAX_LAG  # a minute in a hidden tab
+    assert toy.iterations_due(100, -1.0)[0] == 1  # a clock that went backwards
+    assert toy.iterations_due(25, 0.01) == (1, 0.25)  # at least one iteration a refresh
+    # an iteration of 40 ms (the heaviest settings): half of a 0.25 s gap fits 3, not 25
+    n, owed = toy.iterations_due(100, 0.25, 0.04)
+    assert n == 3 and owed == 0.0
+    assert toy.iterations_due(100, 0.25, 0.5)[0] == 1
+
+
+def test_measured_pace_counts_refreshes_and_iterations_per_second():
+    assert toy.measured_pace([]) is None and toy.measured_pace([(5.0, 10)]) is None
+    assert toy.measured_pace([(1.0, 0), (1.25, 40), (1.5, 75), (2.0, 150)]) == (3.0, 150.0)
 
 
 def mean_distance_to_data(points: np.ndarray, data: np.ndarray) -> float:

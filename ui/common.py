@@ -2,6 +2,7 @@
 status labels. No TensorFlow here."""
 
 import contextlib
+import json
 import os
 from pathlib import Path
 
@@ -119,3 +120,21 @@ def pick_run(key: str, label: str | None = None, pretrained: str | None = None) 
     if chosen is not None and chosen != sampling.PRETRAINED:
         st.session_state[PICKED] = chosen.name
     return chosen
+
+
+def file_uploader(label: str, types: list[str], key: str, **options):
+    """st.file_uploader with its button and size note in the session's language. Streamlit words
+    them in English only ("Upload", "50MB per file • ZIP"), so CSS scoped to this widget's key
+    shows ours in their place; the widget and what it returns are Streamlit's own."""
+    button = t("upload.button")
+    note = t("upload.note", size=st.get_option("server.maxUploadSize"), types=", ".join(x.upper() for x in types))
+    scope = f".st-key-{key} [data-testid='stFileUploaderDropzone']"
+    st.html(f"""<style>
+{scope} button [data-testid='stMarkdownContainer'] p {{ font-size: 0; }}
+{scope} button [data-testid='stMarkdownContainer'] p::after {{ content: {json.dumps(button, ensure_ascii=False)};
+  font-size: 0.875rem; }}
+{scope} [data-testid='stFileUploaderDropzoneInstructions'] span {{ font-size: 0; }}
+{scope} [data-testid='stFileUploaderDropzoneInstructions'] span::after {{
+  content: {json.dumps(note, ensure_ascii=False)}; font-size: 0.875rem; }}
+</style>""")
+    return st.file_uploader(label, type=types, key=key, **options)

@@ -8,21 +8,26 @@ machine the plane was blank in about one screenshot in three while playing), whe
 chart is updated in place."""
 
 import math
+import time
 
 import numpy as np
 import streamlit as st
 
 from gan import curves, toy
 from gan.config import ConfigError
-from ui import i18n
+from ui import common, i18n
 from ui.i18n import t
 
 SOURCES = (*toy.TARGETS, "upload", "sketch")
 KNOBS = ("loss", "g_lr", "d_lr", "d_steps", "hidden", "layers", "noise_dim", "seed")  # session keys toy_<knob>
 LEARNING_RATES = (1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3, 1e-2, 2e-2, 5e-2)
 HIDDEN_UNITS = (4, 8, 16, 32, 64)
-SPEEDS = (1, 2, 5, 10, 20)  # iterations per refresh while playing
+# Play's pace in iterations per second: each refresh trains what is due since the last one
+# (toy.iterations_due), so learning keeps its pace when a busy server refreshes less often.
+# 150/s brings the ring to 7–8 of its 8 modes in about 8 s (iteration 750–1250).
+SPEEDS, DEFAULT_SPEED = (25, 50, 100, 150, 200, 400), 150
 REFRESH_SECONDS = 0.07  # bench/toy_browser.py: 12.7 refreshes/s in Chromium with a 40² heatmap (9.4 at 0.1 s and 60²)
+PACE_TICKS = 16  # the refreshes of Play the shown pace is measured over
 N_DATA, N_REAL_SHOWN, N_FAKE, N_ARROWS = 2000, 500, 300, 64
 RESOLUTION, PLANE_PX = 40, 420  # heatmap cells per side; the plane's side in pixels
 # An arrow's length is ARROW_MAX·|g| / (|g| + ARROW_HALF): G's push spans 0.005 to 20 over a run, so a
@@ -31,6 +36,9 @@ ARROW_MAX, ARROW_HALF, MIN_ARROW = 0.4, 0.5, 0.02
 REAL, FAKE, ARROW, BORDER = "#1b7837", "#762a83", "#111827", "#d1d5db"
 D_COLOUR, G_COLOUR = "#b91c1c", "#1d4ed8"  # D red, G blue, as in the data-flow diagram
 VERDICTS = ["#c2a5cf", "#f7f7f7", "#a6dba0"]  # D(x) = 0 purple "fake", 0.5 white, 1 green "real"
+# How a step moved D(x), scaled to its largest change: darker purple towards "fake", darker green
+# towards "real", clear where it did not move; translucent, so the verdicts still show through.
+MOVED = ["rgba(118, 42, 131, 0.75)", "rgba(255, 255, 255, 0)", "rgba(27, 120, 55, 0.75)"]
 LOSS_CHART_POINTS = 400
 SKETCH_STEP, SKETCH_BLOB = 0.1, 25  # spacing of the sketch pad's clickable spots; points dropped per click
 SKETCH_TICKS = np.round(np.arange(-1.9, 1.9 + 1e-9, SKETCH_STEP), 2)
@@ -49,8 +57,14 @@ def defaults() -> None:
     for knob, value in toy.Settings().to_dict().items():
         if knob in KNOBS:
             st.session_state.setdefault(f"toy_{knob}", value)
-    st.session_state.setdefault("toy_speed", 10)
+    st.session_state.setdefault("toy_speed", DEFAULT_SPEED)
     st.session_state.setdefault("toy_playing", False)
+    # Play's pace: (time.monotonic(), iteration reached) of its recent refreshes, the fraction of an
+    # iteration owed, and the seconds an iteration costs lately (None: not measured yet).
+    st.session_state.setdefault("toy_ticks", [])
+    st.session_state.setdefault("toy_owed", 0.0)
+    st.session_state.setdefault("toy_cost", None)
+    st.session_state.setdefault("toy_moved", None)  # how the last manual step moved D (step)
     st.session_state.setdefault("toy_sketch", [])
 
 
@@ -82,8 +96,8 @@ def load_experiment(name: str) -> None:
     st.session_state.toy_source = settings.target
     for knob in KNOBS:
         st.session_state[f"toy_{knob}"] = getattr(settings, knob)
-    st.session_state.update(toy_state=toy.init(settings), toy_playing=True, toy_stop_at=experiment.iterations,
-                            toy_experiment=name)
+    st.session_state.update(toy_state=toy.init(settings), toy_stop_at=experiment.iterations, toy_experiment=name)
+    play(True)
 
 
 def knobs() -> None:
@@ -102,13 +116,13 @@ def knobs() -> None:
         row[2].segmented_control(t("concepts.toy.noise_dim"), range(low, high + 1), key="toy_noise_dim", required=True)
         row[3].number_input(t("concepts.toy.seed"), *toy.RANGES["seed"], key="toy_seed")
         speed, note = st.columns([1, 3], vertical_alignment="bottom")
-        speed.select_slider(t("concepts.toy.speed"), SPEEDS, key="toy_speed")
+        speed.select_slider(t("concepts.toy.speed"), SPEEDS, key="toy_speed", help=t("concepts.toy.speed_help"))
         note.caption(t("concepts.toy.knobs_note"))
 
 
 def uploaded_points() -> np.ndarray | None:
-    file = st.file_uploader(t("concepts.toy.upload"), type=["csv", "txt"], key="toy_csv",
-                            help=t("concepts.toy.upload_help"))
+    file = common.file_uploader(t("concepts.toy.upload"), ["csv", "txt"], key="toy_csv",
+                                help=t("concepts.toy.upload_help"))
     if file is None:
         st.info(t("concepts.toy.need_upload"))
         return None
@@ -179,12 +193,25 @@ def real_points(source: str) -> np.ndarray | None:
     return toy.sample_target(source, N_DATA, np.random.default_rng(0))
 
 
-def plane_spec(state: toy.State, data: np.ndarray, fakes: np.ndarray) -> dict:
+def plane_spec(state: toy.State, data: np.ndarray, fakes: np.ndarray, moved: np.ndarray | None = None) -> dict:
     """D's verdicts as a heatmap behind the real points, the fakes and G's push on N_ARROWS of them,
-    in one square: category axes place the heatmap's cells, value axes (±2) place the points."""
+    in one square: category axes place the heatmap's cells, value axes (±2) place the points.
+    `moved` (RESOLUTION², in [-1, 1], toy.verdict_change) tints where the last step moved D's verdicts."""
     ticks, _, scores = toy.discriminator_grid(state, resolution=RESOLUTION)
     cells = np.arange(len(ticks))
     heat = np.stack([np.tile(cells, len(cells)), np.repeat(cells, len(cells)), scores.ravel().round(3)], axis=1)
+    on_points = {"xAxisIndex": 1, "yAxisIndex": 1, "silent": True, "clip": True}
+    layers = [{"type": "heatmap", "data": heat.tolist(), "silent": True, "progressive": 0}]
+    scales = [{"show": False, "min": 0, "max": 1, "seriesIndex": 0, "inRange": {"color": VERDICTS}}]
+    if moved is not None:
+        # Square markers over the heatmap's cells, not a second heatmap: ECharts paints a heatmap a
+        # slice per frame, and on a busy machine a translucent one was left half painted.
+        centres = toy.EXTENT[0] + (cells + 0.5) * (toy.EXTENT[1] - toy.EXTENT[0]) / len(cells)
+        shade = np.stack([np.tile(centres, len(cells)), np.repeat(centres, len(cells)), moved.ravel()], axis=1)
+        layers.append({"type": "scatter", **on_points, "data": shade.round(3).tolist(), "symbol": "rect",
+                       "symbolSize": PLANE_PX / len(cells), "itemStyle": {"opacity": 1}, "progressive": 0})
+        scales.append({"show": False, "min": -1, "max": 1, "dimension": 2, "seriesIndex": 1,
+                       "inRange": {"color": MOVED}})
     tails = fakes[:N_ARROWS]
     push = toy.generator_gradients(state, tails)
     size = np.linalg.norm(push, axis=1, keepdims=True)
@@ -193,7 +220,6 @@ def plane_spec(state: toy.State, data: np.ndarray, fakes: np.ndarray) -> dict:
     shown = length[:, 0] > MIN_ARROW  # a head on a zero-length arrow would point anywhere
     arrows = [{"coords": [tail, tip]} for tail, tip in zip(tails[shown].round(3).tolist(),
                                                            tips[shown].round(3).tolist(), strict=True)]
-    on_points = {"xAxisIndex": 1, "yAxisIndex": 1, "silent": True, "clip": True}
     axes = [{"type": "category", "data": cells.tolist(), "show": False},
             {"type": "value", "min": toy.EXTENT[0], "max": toy.EXTENT[1], "show": False}]
     return {
@@ -201,9 +227,9 @@ def plane_spec(state: toy.State, data: np.ndarray, fakes: np.ndarray) -> dict:
         "grid": {"left": "center", "top": "middle", "width": PLANE_PX, "height": PLANE_PX,
                  "show": True, "borderColor": BORDER},
         "xAxis": axes, "yAxis": axes,
-        "visualMap": {"show": False, "min": 0, "max": 1, "seriesIndex": 0, "inRange": {"color": VERDICTS}},
+        "visualMap": scales,
         "series": [
-            {"type": "heatmap", "data": heat.tolist(), "silent": True, "progressive": 0},
+            *layers,
             {"type": "scatter", **on_points, "data": data[:N_REAL_SHOWN].round(3).tolist(), "symbolSize": 4,
              "itemStyle": {"color": REAL, "opacity": 0.7}},
             {"type": "scatter", **on_points, "data": fakes.round(3).tolist(), "symbolSize": 5,
@@ -245,17 +271,32 @@ def loss_spec(state: toy.State) -> dict:
 
 
 def step(data: np.ndarray, what: str, iteration: int) -> None:
-    """Step button callback; `iteration` is the one shown when clicked, so a click counts once."""
-    if st.session_state.toy_state.iteration == iteration:
-        toy.step(st.session_state.toy_state, data, what)
+    """Step button callback; `iteration` is the one shown when clicked, so a click counts once.
+    Keeps how the step moved D's verdicts, for the plane to show until the next action."""
+    state = st.session_state.toy_state
+    if state.iteration == iteration:
+        before = toy.discriminator_grid(state, resolution=RESOLUTION)[2]
+        toy.step(state, data, what)
+        change, largest = toy.verdict_change(before, toy.discriminator_grid(state, resolution=RESOLUTION)[2])
+        st.session_state.toy_moved = (state.iteration, state.settings, change, largest)
+
+
+def stepped_change(state: toy.State) -> tuple[np.ndarray, float] | None:
+    """(change in [-1, 1], largest change) of the manual step that led to the plane shown, or None."""
+    moved = st.session_state.toy_moved
+    if st.session_state.toy_playing or moved is None or moved[:2] != (state.iteration, state.settings):
+        return None
+    return moved[2], moved[3]
 
 
 def reset() -> None:
-    st.session_state.update(toy_state=toy.init(st.session_state.toy_state.settings), toy_stop_at=None)
+    st.session_state.update(toy_state=toy.init(st.session_state.toy_state.settings), toy_stop_at=None,
+                            toy_moved=None)
 
 
 def play(playing: bool) -> None:
-    st.session_state.toy_playing = playing
+    """Play (True) or pause: the pace is measured afresh from the next refresh on."""
+    st.session_state.update(toy_playing=playing, toy_ticks=[], toy_owed=0.0, toy_moved=None)
 
 
 def controls(data: np.ndarray) -> None:
@@ -275,12 +316,26 @@ def controls(data: np.ndarray) -> None:
 
 
 def advance(state: toy.State, data: np.ndarray) -> None:
-    """One refresh of play: a few iterations, and a stop at the end of a guided experiment."""
-    stop_at = st.session_state.get("toy_stop_at")
-    n = st.session_state.toy_speed if stop_at is None else min(st.session_state.toy_speed, stop_at - state.iteration)
-    toy.step(state, data, n=max(n, 0))
+    """One refresh of play: the iterations due at the chosen pace since the last refresh, and a stop
+    at the end of a guided experiment."""
+    now, session = time.monotonic(), st.session_state
+    ticks = session.toy_ticks
+    elapsed = now - ticks[-1][0] if ticks else REFRESH_SECONDS  # the first refresh: as if one interval passed
+    n, session.toy_owed = toy.iterations_due(session.toy_speed, elapsed, session.toy_cost, session.toy_owed)
+    stop_at = session.get("toy_stop_at")
+    if stop_at is not None:
+        n = min(n, stop_at - state.iteration)
+    if n > 0:
+        started = time.perf_counter()
+        toy.step(state, data, n=n)
+        cost = (time.perf_counter() - started) / n
+        # Averaged with the previous figure: on a busy host one refresh's cost swings 1–7 ms.
+        session.toy_cost = cost if session.toy_cost is None else (session.toy_cost + cost) / 2
+    ticks.append((now, state.iteration))
+    del ticks[:-PACE_TICKS]
     if stop_at is not None and state.iteration >= stop_at:
-        st.session_state.update(toy_playing=False, toy_stop_at=None)
+        play(False)
+        st.session_state.toy_stop_at = None
         st.rerun()  # the whole page, so the fragment is recreated without its refresh timer
 
 
@@ -291,8 +346,10 @@ def live(data: np.ndarray) -> None:
         advance(state, data)
     fakes = toy.generated(state, N_FAKE)
     reached, centres = toy.modes_covered(fakes, state.settings.target), toy.mode_centres(state.settings.target)
+    stepped = stepped_change(state)
     plane, side = st.columns([3, 2])
-    plane.echarts_chart(plane_spec(state, data, fakes), key="toy_plane", height=PLANE_PX + 10, theme=None)
+    plane.echarts_chart(plane_spec(state, data, fakes, None if stepped is None else stepped[0]), key="toy_plane",
+                        height=PLANE_PX + 10, theme=None)
     plane.caption(t("concepts.toy.explain"))
     if (name := running_experiment()) is not None:  # what to look for, beside the plane it happens in
         side.info(t("concepts.toy.watching", title=t(f"concepts.toy.experiments.{name}.title"),
@@ -301,8 +358,20 @@ def live(data: np.ndarray) -> None:
     iteration.metric(t("concepts.toy.iteration"), f"{state.iteration:,}")
     modes.metric(t("concepts.toy.modes"), "—" if reached is None else
                  t("concepts.toy.modes_value", reached=reached, total=len(centres)), help=t("concepts.toy.modes_help"))
+    side.caption(status_line(stepped))
     side.echarts_chart(loss_spec(state), key="toy_losses", height=300)
     side.caption(t("concepts.toy.losses_note"))
+
+
+def status_line(stepped: tuple[np.ndarray, float] | None) -> str:
+    """Under the Iteration figure: how the last manual step moved D, or Play's measured pace."""
+    if stepped is not None:
+        return t("concepts.toy.moved", largest=f"{stepped[1]:.2g}") if stepped[1] else t("concepts.toy.not_moved")
+    pace = toy.measured_pace(st.session_state.toy_ticks) if st.session_state.toy_playing else None
+    if pace is None:
+        return t("concepts.toy.pace_target", target=st.session_state.toy_speed)
+    return t("concepts.toy.pace", iterations=f"{pace[1]:.0f}", refreshes=f"{pace[0]:.1f}",
+             target=st.session_state.toy_speed)
 
 
 def running_experiment() -> str | None:

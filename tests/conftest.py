@@ -1,5 +1,6 @@
 """Shared fixtures: no network in unit tests, bundled data only, and a tiny finished run."""
 
+import os
 import socket
 from pathlib import Path
 
@@ -9,6 +10,20 @@ from gan import runs
 from gan.config import RunConfig
 
 REPO = Path(__file__).resolve().parents[1]
+MAX_WORKERS = 4  # each worker imports TensorFlow (about 0.5 GB): more would crowd a laptop's memory
+
+
+def pytest_xdist_auto_num_workers(config) -> int:
+    """Workers for -n auto: one per core this process may use, at most MAX_WORKERS."""
+    return max(1, min(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1,
+                      MAX_WORKERS))
+
+
+def pytest_configure(config) -> None:
+    """Under pytest-xdist, each worker's TensorFlow (and each trainer it starts) computes on one
+    thread: the workers already share the cores, and more threads than cores only make them wait."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        os.environ.setdefault("TF_NUM_INTRAOP_THREADS", "1")
 
 TINY = {"n_images": 64, "batch_size": 16, "latent_dim": 8, "epochs": 1, "seed": 1, "conditional": False}
 
@@ -50,7 +65,6 @@ def runs_root(tmp_path, monkeypatch) -> Path:
 @pytest.fixture(scope="session")
 def finished_run(tmp_path_factory) -> Path:
     """A tiny run trained to the end in this process: metrics, one sample grid, generator.keras."""
-    import os
 
     from gan import training
 

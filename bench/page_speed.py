@@ -9,7 +9,8 @@ heading shown and Streamlit's "running" indicator gone), then the median and wor
 page switch through the sidebar's links over --rounds rounds of Concepts → Train → Live → Sample.
 With --cold the first visitor arrives straight after the server answers its health check (the
 server's own first imports included); without it, one visitor has opened the app before. With
---load, `python -m gan.train --preset quick` trains in the background the whole time. It prints
+--load, `python -m gan.train --preset quick` trains in the background the whole time, at the
+niceness the app gives its trainers (--nice 0: as a trainer started by hand). It prints
 figures; it asserts nothing.
 """
 
@@ -23,6 +24,7 @@ import time
 from pathlib import Path
 
 from bench import app_server
+from gan import launcher
 
 REPO = Path(__file__).resolve().parents[1]
 PATH = [("Train", "Train a GAN"), ("Live training", "Live training"), ("Sample", "Sample digits"),
@@ -63,11 +65,13 @@ def switches(browser, url: str, rounds: int) -> dict[str, list[float]]:
     return times
 
 
-def start_load(root: Path) -> subprocess.Popen:
-    """A quick-preset run that outlasts the benchmark, training in its own process like the app's."""
+def start_load(root: Path, nice: int) -> subprocess.Popen:
+    """A quick-preset run that outlasts the benchmark, training in its own process at the niceness
+    the app's launcher gives its trainers."""
     return subprocess.Popen([sys.executable, "-m", "gan.train", "--preset", "quick", "--epochs", "200",
                              "--runs-dir", str(root), "--quiet"], cwd=REPO, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, env=dict(os.environ, GAN_BUNDLED_DATA="1"))
+                            stderr=subprocess.DEVNULL,
+                            env=dict(os.environ, GAN_BUNDLED_DATA="1", **{launcher.NICE_ENV: str(nice)}))
 
 
 def main() -> None:
@@ -75,6 +79,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--load", action="store_true", help="a training run loads the machine meanwhile")
     parser.add_argument("--cold", action="store_true", help="the first visitor is the server's first")
+    parser.add_argument("--nice", type=int, default=launcher.TRAINER_NICE,
+                        help=f"the training run's niceness (default {launcher.TRAINER_NICE}, as the app starts it)")
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -84,7 +90,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "runs"
         root.mkdir()
-        load = start_load(root) if args.load else None
+        load = start_load(root, args.nice) if args.load else None
         if load:
             time.sleep(15)  # past TensorFlow's import: the run is training
         server, url = app_server.start({"GAN_RUNS_DIR": str(root), "GAN_BUNDLED_DATA": "1",

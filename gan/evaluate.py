@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
         "seed": args.seed,
         "generated": result,
         "real_floor": floor,
-        "collapse_warning": quality.collapse_warning(result["histogram"]),
+        "collapse_warning": quality.collapse_warning(result["histogram"], confident=result["confident"]),
         "units": {"fdd": "Fréchet distance of classifier features, lower is better (real floor above)",
                   "score": "classifier score, 1..10, higher is better",
                   "confident": "fraction of digits classified with probability > 0.9",

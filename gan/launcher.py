@@ -19,6 +19,9 @@ from gan.config import RunConfig
 PACKAGE_PARENT = Path(__file__).resolve().parents[1]
 LAUNCHED_AT_ENV = "GAN_LAUNCHED_AT"  # when the launcher started the trainer: cancels from before it do not apply
 NO_PROBE_ENV = "GAN_NO_SPEED_PROBE"  # "1": the dashboard never starts a probe (tests of other things)
+# Trainers started from the dashboard run at this niceness (os.nice), unless the environment sets
+# another: on a shared server the pages answer first and training takes the CPU they leave.
+NICE_ENV, TRAINER_NICE = "GAN_TRAINER_NICE", 10
 
 
 @dataclass(frozen=True)
@@ -90,6 +93,7 @@ def _spawn(root: Path, run_dir: Path) -> None:
     launched_at = time.time()
     env = child_env()
     env[LAUNCHED_AT_ENV] = repr(launched_at)
+    env.setdefault(NICE_ENV, str(TRAINER_NICE))
     with open(run_dir / "train.log", "ab") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "gan.train", "--run", run_dir.name, "--runs-dir", str(root), "--quiet"],

@@ -194,8 +194,9 @@ def to_row(result: dict, epoch: int, seconds: float) -> dict:
 
 
 class CollapseWarning(str):
-    """A collapse warning: its English sentence, plus `kind` (missing, dominant, entropy) and the
-    `params` it was worded from, so that an interface can word it in another language."""
+    """A collapse warning: its English sentence, plus `kind` (missing, dominant, entropy, or early:
+    a histogram that would have warned, from a generator too unformed to judge) and the `params` it
+    was worded from, so that an interface can word it in another language."""
 
     kind: str
     params: dict[str, str]
@@ -205,16 +206,41 @@ class CollapseWarning(str):
         warning.kind, warning.params = kind, params
         return warning
 
+    @property
+    def early(self) -> bool:
+        """Too early to tell: a note, not an alarm."""
+        return self.kind == "early"
 
-def collapse_warning(histogram, best_entropy: float | None = None, min_share: float = 0.02,
-                     max_share: float = 0.3, max_drop: float = 0.25) -> CollapseWarning | None:
+
+# Below this share of confident digits the generator is still forming, and its class histogram
+# says little about collapse: healthy quick runs drew one or two digits rarely at epochs 1-2
+# (bench/collapse_alarms.py measures the false alarms this removes and the collapses it keeps).
+MATURE_CONFIDENT = 0.5
+
+
+def collapse_warning(histogram, best_entropy: float | None = None, confident: float | None = None,
+                     min_share: float = 0.02, max_share: float = 0.3, max_drop: float = 0.25,
+                     mature: float = MATURE_CONFIDENT) -> CollapseWarning | None:
     """One line if the class fractions (10,) look like mode collapse, else None.
 
     Flags digits drawn less than min_share of the time, a digit drawn more than max_share of the
     time (a fair share is 0.1), and entropy more than max_drop nats below `best_entropy`, the best
-    of earlier epochs.
+    of earlier epochs. At 2,000 samples a share's sampling noise is under a percentage point, far
+    from both thresholds. While under `mature` of the samples are confident digits (`confident`;
+    None: not known), a histogram that would be flagged gives an "early" note instead.
     """
-    shares = np.asarray(histogram, np.float64)
+    warning = _histogram_warning(np.asarray(histogram, np.float64), best_entropy, min_share, max_share, max_drop)
+    if warning is None or confident is None or confident >= mature:
+        return warning
+    digits = warning.params.get("digits") or warning.params.get("digit") or ""
+    share = f"{confident:.0%}"
+    return CollapseWarning(f"Too early to tell: only {share} of samples are clear digits yet, so an uneven class "
+                           f"histogram{f' (digits {digits})' if digits else ''} speaks of an unfinished generator "
+                           f"more than of mode collapse.", "early", confident=share, digits=digits or "—")
+
+
+def _histogram_warning(shares: np.ndarray, best_entropy: float | None, min_share: float, max_share: float,
+                       max_drop: float) -> CollapseWarning | None:
     missing = [str(d) for d in np.flatnonzero(shares < min_share)]
     if missing:
         digits, share = ", ".join(missing), f"{min_share:.0%}"
@@ -242,4 +268,4 @@ def latest_warning(rows: list[dict]) -> CollapseWarning | None:
         return None
     histogram = [rows[-1].get(f"class_{d}", 0.0) for d in range(data.N_CLASSES)]
     best = max((row["entropy"] for row in rows[:-1] if "entropy" in row), default=None)
-    return collapse_warning(histogram, best)
+    return collapse_warning(histogram, best, rows[-1].get("confident"))

@@ -8,6 +8,7 @@ import time
 
 STARTED = time.time()  # the budget of --minutes counts from here: start-up is part of the wait
 
+import contextlib  # noqa: E402
 import os  # noqa: E402
 import signal  # noqa: E402
 import sys  # noqa: E402
@@ -120,6 +121,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def _train_locked(cfg, run_dir, args) -> int:
     launched_at = float(os.environ.get(launcher.LAUNCHED_AT_ENV) or time.time())
+    with contextlib.suppress(ValueError, OSError):  # a trainer the dashboard started yields to its pages
+        os.nice(int(os.environ.get(launcher.NICE_ENV) or 0))
     # SIGTERM and Ctrl-C stop at the next logged step, after a clean write, never mid-save.
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: runs.request_cancel(run_dir))

@@ -44,7 +44,9 @@ def show_status(status: runs.Status) -> None:
     cols[1].metric(t("live.epoch"), f"{status.epoch} / {epochs}")
     cols[2].metric(t("live.speed"), t("live.speed_value", speed=status.images_per_s or 0))
     cols[3].metric(t("live.time_left"), "—" if eta is None else i18n.duration(eta) if eta >= 1 else t("live.finishing"))
-    if active and status.steps_total:
+    if starting := common.starting_up(status):
+        st.info(starting, icon=":material/hourglass_top:")
+    elif active and status.steps_total:
         st.progress(min(status.step / status.steps_total, 1.0))
     st.caption(t("data.caption", description=common.data_label(status)))
     if state == "failed":

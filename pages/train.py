@@ -118,7 +118,7 @@ def show_run(run_dir: Path, status: dict, active: bool) -> None:
         if active:
             epochs, steps_total = status.epochs or 1, status.steps_total
             done = status.step / steps_total if steps_total else epoch / epochs
-            label = (t("train.starting") if state == "queued" else
+            label = (common.starting_up(status) or t("train.starting") if state == "queued" or status.phase else
                      t("train.progress", epoch=epoch, epochs=epochs, speed=status.images_per_s or 0,
                        eta=i18n.duration(status.eta_s), memory=status.peak_memory_mb or 0))
             text.progress(min(done, 1.0), text=label)

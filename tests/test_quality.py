@@ -156,6 +156,17 @@ def test_collapse_warning_flags_a_fall_in_entropy():
     assert "fell from 2.30" in warning and "\n" not in warning
 
 
+def test_an_unformed_generator_gets_a_too_early_note_instead_of_an_alarm():
+    rare_one = np.array([0.12, 0.004, *[0.996 / 8 - 0.012 / 8] * 8])  # epoch 2 of a healthy run, roughly
+    early = quality.collapse_warning(rare_one, confident=0.3)
+    assert early.early and early.kind == "early" and early.params == {"confident": "30%", "digits": "1"}
+    assert "Too early to tell" in early and "Mode collapse" not in early
+    alarm = quality.collapse_warning(rare_one, confident=0.9)  # a formed generator that skips 1s: collapse
+    assert alarm.kind == "missing" and not alarm.early
+    assert quality.collapse_warning(np.full(10, 0.1), confident=0.1) is None  # an even histogram: nothing to say
+    assert quality.collapse_warning(rare_one).kind == "missing"  # maturity unknown: judged as formed
+
+
 def test_latest_warning_compares_the_last_epoch_with_earlier_ones():
     even = {"entropy": quality.MAX_ENTROPY, **{f"class_{d}": 0.1 for d in range(10)}}
     skewed_shares = [0.25, 0.2, 0.15, 0.1, 0.1, 0.05, 0.05, 0.04, 0.03, 0.03]
@@ -165,6 +176,7 @@ def test_latest_warning_compares_the_last_epoch_with_earlier_ones():
     assert quality.latest_warning([skewed]) is None
     assert quality.latest_warning([even, skewed]) is not None
     assert quality.latest_warning([even, skewed, even]) is None
+    assert quality.latest_warning([even, {**skewed, "confident": 0.2}]).early
 
 
 # --- generators and the run store ----------------------------------------------------------

@@ -22,7 +22,9 @@ def test_a_starting_trainer_is_labelled_by_its_phase_and_an_ended_one_by_its_sta
     from ui import common
 
     starting = runs.Status(state="queued", pid=123, phase="restoring", resumed_from=11)
-    assert common.state_label(starting) == "⏳ starting: restoring epoch 11…"
+    assert common.state_label(starting) == "⏳ starting"
+    assert common.starting_up(starting) == "Starting up, step 4 of 5: restoring epoch 11…"
     compiling = runs.Status(state="running", pid=123, phase="compiling")
-    assert "compiling the training step" in common.state_label(compiling)
-    assert common.state_label(runs.Status(state="cancelled", phase="tensorflow")) == "⏹️ cancelled"
+    assert "step 5 of 5: compiling the training step" in common.starting_up(compiling)
+    ended = runs.Status(state="cancelled", phase="tensorflow")  # a phase left behind by a killed trainer
+    assert common.state_label(ended) == "⏹️ cancelled" and common.starting_up(ended) is None

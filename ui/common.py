@@ -71,11 +71,19 @@ def sidebar() -> None:
 
 def state_label(status: runs.Status) -> str:
     """'✅ finished' in the session's language; '⚠️ status unreadable' for a damaged status.json;
-    '⏳ starting: restoring epoch 11…' while a trainer starts up."""
+    '⏳ starting' while a trainer starts up (starting_up says how far it is)."""
     state = status.state if status.state in STATE_ICONS else "damaged" if status.damaged else "unknown"
-    if status.active and status.phase in startup.PHASES:
-        return f"{STATE_ICONS['queued']} {t(f'state.phase.{status.phase}', epoch=status.resumed_from or 0)}"
+    if starting_up(status):
+        return f"{STATE_ICONS['queued']} {t('state.starting')}"
     return f"{STATE_ICONS.get(state, '❔')} {t(f'state.{state}')}"
+
+
+def starting_up(status: runs.Status) -> str | None:
+    """'Starting up, step 2 of 5: loading the digits…' while a trainer starts, else None."""
+    if not (status.active and status.phase in startup.PHASES):
+        return None
+    phase = t(f"state.phase.{status.phase}", epoch=status.resumed_from or 0)
+    return t("run.starting", index=startup.PHASES.index(status.phase) + 1, total=len(startup.PHASES), phase=phase)
 
 
 def data_label(status: runs.Status) -> str:

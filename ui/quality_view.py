@@ -62,7 +62,9 @@ def show_run_quality(run_dir: Path, status: dict) -> None:
     for column, metric in zip(st.columns(4), metric_labels(curves.quality_metrics(rows, floor), rows, floor),
                               strict=True):
         column.metric(**metric)
-    if warning := quality.latest_warning(rows):
+    if (warning := quality.latest_warning(rows)) and warning.early:
+        st.info(warning_text(warning), icon=":material/hourglass_top:")
+    elif warning:
         st.warning(f"{warning_text(warning)}  \n{t('quality.collapse')}", icon="⚠️")
     epoch_axis, real = t("quality.epoch_axis"), t("quality.real_digits")
     titles = [(t("quality.metric.fdd"), epoch_axis, t("quality.fdd_axis"), real),

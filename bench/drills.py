@@ -145,7 +145,7 @@ def load_drill(sessions: int, root: Path) -> None:
         for page in pages:  # as close to simultaneous as one driver gets
             page.get_by_role("button", name="Start training").click()
         words = {"started": "Started run", "attached": "already training", "finished": "already been trained",
-                 "refused": "the limit is"}
+                 "queued": "is queued"}
         answers = dict.fromkeys(words, 0)
         for page in pages:
             notice = page.locator("[data-testid='stAlert']").filter(has_text=re.compile("|".join(words.values())))

@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from gan import runs, startup
+from gan import runs, startup, waitlist
 from gan.config import RunConfig
 
 PACKAGE_PARENT = Path(__file__).resolve().parents[1]
@@ -22,18 +22,21 @@ NO_PROBE_ENV = "GAN_NO_SPEED_PROBE"  # "1": the dashboard never starts a probe (
 # Trainers started from the dashboard run at this niceness (os.nice), unless the environment sets
 # another: on a shared server the pages answer first and training takes the CPU they leave.
 NICE_ENV, TRAINER_NICE = "GAN_TRAINER_NICE", 10
+SLOTS_ENV = "GAN_SLOTS"  # the concurrency limit a trainer was started under: it starts the next run as it ends
 
 
 @dataclass(frozen=True)
 class Submission:
     """What happened to a submitted config. outcome: started, resumed (from `epoch`), attached,
-    finished, refused (`busy` runs training at the limit), or unresumable (`error` says why)."""
+    finished, queued (waiting for a slot: `position` 1 is next, `busy` runs train meanwhile), or
+    unresumable (`error` says why)."""
 
     run_dir: Path
     outcome: str
     epoch: int = 0
     busy: int = 0
     error: runs.CheckpointError | None = None
+    position: int | None = None
 
 
 def active_runs(root: Path) -> list[Path]:
@@ -41,36 +44,86 @@ def active_runs(root: Path) -> list[Path]:
     return [p for p in runs.list_runs(root) if runs.read_status(p).active]
 
 
-def submit(root: Path, cfg: RunConfig, max_concurrent: int = 1, keep_runs: int | None = None) -> Submission:
-    """Attach to cfg's run if it exists and is alive or finished; otherwise start (or resume) it in
-    a new process, unless max_concurrent processes are already training. With keep_runs, the oldest
-    ended runs beyond that many are deleted after a start."""
-    root = Path(root)
+@contextlib.contextmanager
+def _launch_lock(root: Path):
+    """One submission, start or withdrawal at a time per root, across sessions and processes:
+    check-then-spawn must be atomic or two clicks on the same config would start two trainers."""
     root.mkdir(parents=True, exist_ok=True)
-    # One submission at a time per root, across sessions and server processes: check-then-spawn
-    # must be atomic or two clicks on the same config would start two trainers.
     with open(root / ".launch.lock", "a+") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+def submit(root: Path, cfg: RunConfig, max_concurrent: int = 1, keep_runs: int | None = None) -> Submission:
+    """Attach to cfg's run if it exists and is alive, waiting or finished; otherwise start (or
+    resume) it in a new process, or queue it when max_concurrent processes are already training:
+    it starts by itself when a slot frees (pump). With keep_runs, the oldest ended runs beyond that
+    many are deleted after a start."""
+    root = Path(root)
+    with _launch_lock(root):
+        _pump_locked(root, max_concurrent)  # slots freed by trainers that died without passing them on
         run_dir = runs.run_path(root, cfg.run_id)
         status = runs.read_status(run_dir)
-        state = status.state
-        if state == "finished":
+        if status.state == "finished":
             return Submission(run_dir, "finished", status.epoch)
         if status.active:
             return Submission(run_dir, "attached", status.epoch)
         busy = active_runs(root)
-        if len(busy) >= max_concurrent:
-            return Submission(run_dir, "refused", status.epoch, len(busy))
+        if status.state == "waiting":
+            return Submission(run_dir, "queued", status.epoch, len(busy), position=waitlist.position(root, run_dir))
         try:  # a damaged or foreign checkpoint is refused here, before anything says "resuming"
             epoch = runs.check_checkpoint(run_dir, cfg)
         except runs.CheckpointError as error:
             return Submission(run_dir, "unresumable", status.epoch, error=error)
-        resumed = epoch > 0
         runs.create(root, cfg)  # only now: a refused submission leaves no folder behind
-        _spawn(root, run_dir)
+        if len(busy) >= max_concurrent or waitlist.waiting(root):
+            runs.write_status(run_dir, state="waiting", waiting_since=time.time(), pid=None, error=None)
+            return Submission(run_dir, "queued", epoch, len(busy), position=waitlist.position(root, run_dir))
+        _spawn(root, run_dir, max_concurrent)
         if keep_runs is not None:
             prune(root, keep_runs)
-    return Submission(run_dir, "resumed" if resumed else "started", epoch)
+    return Submission(run_dir, "resumed" if epoch > 0 else "started", epoch)
+
+
+def pump(root: Path, max_concurrent: int) -> list[Path]:
+    """Start waiting runs, first come first, while fewer than max_concurrent train; return them.
+    Called by a trainer as it ends, by every submission and by the Train page."""
+    root = Path(root)
+    if not root.is_dir():
+        return []
+    with _launch_lock(root):
+        return _pump_locked(root, max_concurrent)
+
+
+def _pump_locked(root: Path, max_concurrent: int) -> list[Path]:
+    started = []
+    free = max_concurrent - len(active_runs(root))
+    for run_dir in waitlist.waiting(root):
+        if free <= 0:
+            break
+        cfg = runs.read_config(run_dir)
+        try:
+            if cfg is None:
+                raise runs.RunError("run_not_found", path=run_dir)
+            runs.check_checkpoint(run_dir, cfg)
+        except (runs.CheckpointError, runs.RunError) as error:
+            runs.write_status(run_dir, state="failed", error=error, waiting_since=None)
+            continue
+        _spawn(root, run_dir, max_concurrent)
+        started.append(run_dir)
+        free -= 1
+    return started
+
+
+def withdraw(run_dir: Path) -> bool:
+    """Take a waiting run out of the queue (it reads as cancelled, ready to be submitted again);
+    False if it was no longer waiting."""
+    run_dir = Path(run_dir)
+    with _launch_lock(run_dir.parent):
+        if runs.read_status(run_dir).state != "waiting":
+            return False
+        runs.write_status(run_dir, state="cancelled", waiting_since=None)
+    return True
 
 
 def child_env() -> dict[str, str]:
@@ -88,11 +141,13 @@ def start_probe(root: Path, cfg: RunConfig) -> subprocess.Popen | None:
                             stdin=subprocess.DEVNULL, env=child_env(), start_new_session=True)
 
 
-def _spawn(root: Path, run_dir: Path) -> None:
-    """Start `python -m gan.train --run ID` detached from this process, logging to train.log."""
+def _spawn(root: Path, run_dir: Path, max_concurrent: int) -> None:
+    """Start `python -m gan.train --run ID` detached from this process, logging to train.log; it
+    passes its slot on (pump with max_concurrent) when it ends."""
     launched_at = time.time()
     env = child_env()
     env[LAUNCHED_AT_ENV] = repr(launched_at)
+    env[SLOTS_ENV] = str(max_concurrent)
     env.setdefault(NICE_ENV, str(TRAINER_NICE))
     with open(run_dir / "train.log", "ab") as log:
         process = subprocess.Popen(
@@ -103,7 +158,8 @@ def _spawn(root: Path, run_dir: Path) -> None:
     # Reap it when it ends, or every finished trainer stays a zombie while the server runs.
     threading.Thread(target=process.wait, daemon=True, name=f"reap-{run_dir.name}").start()
     runs.write_status(run_dir, state="queued", pid=process.pid, heartbeat=launched_at,
-                      launched_at=launched_at, error=None, traceback=None)
+                      launched_at=launched_at, error=None, traceback=None, waiting_since=None,
+                      slots=max_concurrent)
 
 
 def cancel(run_dir: Path) -> None:
@@ -116,6 +172,12 @@ def cancel(run_dir: Path) -> None:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.kill(status.pid, signal.SIGKILL)
             runs.write_status(run_dir, state="cancelled", phase=None, eta_s=None)
+            pump(Path(run_dir).parent, slots_of(status))  # killed, it cannot pass its slot on itself
+
+
+def slots_of(status: runs.Status) -> int:
+    """The concurrency limit to pass a freed slot on under (1 if unknown)."""
+    return max(1, status.slots or 1)
 
 
 def prune(root: Path, keep: int) -> list[Path]:

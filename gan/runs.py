@@ -34,7 +34,7 @@ LEGACY_METRICS_FIELDS = ("step", "epoch", "seconds", "d_loss", "g_loss", "d_real
 METRICS_FIELDS = (*LEGACY_METRICS_FIELDS, "d_real_score", "d_fake_score", "d_separation")
 HEARTBEAT_SECONDS = 5.0
 STALE_AFTER_SECONDS = 30.0  # a "running" run whose heartbeat is older than this has died
-STATES = ("queued", "running", "finished", "failed", "cancelled", "interrupted")
+STATES = ("waiting", "queued", "running", "finished", "failed", "cancelled", "interrupted")
 CHECKPOINT = "checkpoint.npz"  # a run's resume point: every variable of its last complete epoch
 
 _status_lock = threading.Lock()
@@ -149,11 +149,14 @@ class Status:
     """
 
     state: str | None = None  # one of STATES; read_status turns a dead "running" into "interrupted"
+    # "waiting": in the launcher's queue for a free slot, no process yet; "queued": a process is starting
     pid: int | None = None  # the training process, while queued or running
     heartbeat: float | None = None  # time.time() of its last sign of life (every HEARTBEAT_SECONDS)
     updated: float | None = None  # time.time() of the last write
     created: float | None = None  # when runs.create made the folder
     launched_at: float | None = None  # when the launcher started the process; older cancels do not apply
+    waiting_since: float | None = None  # when it joined the queue (the queue is first come, first served)
+    slots: int | None = None  # the concurrency limit the launcher started it under (it passes its slot on)
     imported: float | None = None  # when archive.import_run installed it
     epoch: int = 0  # completed epochs (what the checkpoint holds)
     epochs: int | None = None  # the config's epochs
@@ -194,7 +197,7 @@ class Status:
 
 
 STATUS_TYPES = {"state": str, "pid": int, "epoch": int, "epochs": int, "step": int, "steps_total": int,
-                "resumed_from": int, "n_train": int, "phase": str,
+                "resumed_from": int, "n_train": int, "phase": str, "slots": int,
                 "data_source": str, "data_description": str, "traceback": str}
 
 

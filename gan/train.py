@@ -116,7 +116,18 @@ def main(argv: list[str] | None = None) -> int:
                   f"follow it in {run_dir}")
             print(run_dir)
             return 0
-        return _train_locked(cfg, run_dir, args)
+        try:
+            return _train_locked(cfg, run_dir, args)
+        finally:
+            pass_slot_on(run_dir)
+
+
+def pass_slot_on(run_dir) -> None:
+    """A trainer the launcher started (it set the limit) starts the next waiting runs as it ends."""
+    slots = os.environ.get(launcher.SLOTS_ENV)
+    if slots:
+        with contextlib.suppress(OSError, ValueError):
+            launcher.pump(run_dir.parent, int(slots))
 
 
 def _train_locked(cfg, run_dir, args) -> int:
@@ -131,6 +142,7 @@ def _train_locked(cfg, run_dir, args) -> int:
         if not args.quiet:
             print(f"cancelled before training began; start it with: python -m gan.train --run {cfg.run_id} "
                   f"--runs-dir {run_dir.parent}", flush=True)
+        pass_slot_on(run_dir)
         os._exit(0)
 
     try:

@@ -46,6 +46,8 @@ def show_status(status: runs.Status) -> None:
     cols[3].metric(t("live.time_left"), "—" if eta is None else i18n.duration(eta) if eta >= 1 else t("live.finishing"))
     if starting := common.starting_up(status):
         st.info(starting, icon=":material/hourglass_top:")
+    elif status.state == "waiting" and (line := common.in_line(run_dir)):
+        st.info(line, icon=":material/schedule:")
     elif active and status.steps_total:
         st.progress(min(status.step / status.steps_total, 1.0))
     st.caption(t("data.caption", description=common.data_label(status)))
@@ -58,7 +60,9 @@ def show_status(status: runs.Status) -> None:
 
 
 def is_active(run: Path) -> bool:
-    return runs.read_status(run).active
+    """Whether the run may change while watched: training, starting, or waiting in the queue."""
+    status = runs.read_status(run)
+    return status.active or status.state == "waiting"
 
 
 def short_label(run_dir: Path) -> str:
@@ -159,7 +163,7 @@ def show_curves(frame, cfg) -> None:
 @st.fragment(run_every=REFRESH_SECONDS if active else None)
 def live_view() -> None:
     status = runs.read_status(run_dir)
-    if status.active != active:
+    if is_active(run_dir) != active:
         st.rerun()
     show_status(status)
     frame = metrics_tail(str(run_dir / "metrics.csv")).read()

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from gan import archive, config, data, launcher, limits, runs
+from gan import archive, config, data, launcher, limits, runs, waitlist
 from ui import budget_view, common, i18n
 from ui.i18n import t
 
@@ -22,8 +22,8 @@ NUMBER_STEPS = {"g_lr": (1e-5, "%.1e"), "d_lr": (1e-5, "%.1e"), "beta1": (0.05, 
                 "label_smoothing": (0.05, "%.2f"), "ema_decay": (0.001, "%.4f"),
                 "g_top_k": (0.05, "%.2f")}  # field: (step, format)
 NOTICES = {"started": st.success, "resumed": st.success, "attached": st.info, "finished": st.info,
-           "refused": st.warning, "unresumable": st.error, "error": st.error, "info": st.info}
-TOAST_ICONS = {"started": "🚀", "resumed": "🚀", "attached": "📈", "finished": "✅", "refused": "⏳",
+           "queued": st.info, "unresumable": st.error, "error": st.error, "info": st.info}
+TOAST_ICONS = {"started": "🚀", "resumed": "🚀", "attached": "📈", "finished": "✅", "queued": "🕒",
                "unresumable": "⚠️", "error": "⚠️"}
 RECENT = 10
 REFRESH_SECONDS = 2
@@ -63,14 +63,17 @@ def submit(cfg: config.RunConfig) -> None:
     except OSError as error:
         notify("error", functools.partial(outcome_text, "unwritable", error=error))
         return
+    start = waitlist.start_estimates(root, common.max_concurrent()).get(sub.run_dir.name)
     params = {"id": sub.run_dir.name, "epoch": sub.epoch, "busy": sub.busy, "limit": common.max_concurrent(),
-              "error": sub.error}
+              "error": sub.error, "position": sub.position or 0, "start": start}
     notify(sub.outcome, functools.partial(outcome_text, sub.outcome, **params), sub.run_dir.name)
 
 
-def outcome_text(outcome: str, error: BaseException | None = None, **params) -> str:
-    """A submission's outcome in the session's language; an error among the params is worded too."""
-    return t(f"train.outcome.{outcome}", **params, error=i18n.error_text(error) if error else "")
+def outcome_text(outcome: str, error: BaseException | None = None, start: float | None = None, **params) -> str:
+    """A submission's outcome in the session's language; an error and a start estimate among the
+    params are worded too."""
+    return t(f"train.outcome.{outcome}", **params, error=i18n.error_text(error) if error else "",
+             start=common.start_text(start))
 
 
 def submit_form() -> None:
@@ -105,7 +108,7 @@ def show_notice() -> None:
         NOTICES[outcome](message())
         if st.session_state.pop("train_notice_new", False):
             st.toast(message(), icon=TOAST_ICONS.get(outcome, "ℹ️"))
-    if outcome in ("started", "resumed", "attached", "finished"):
+    if outcome in ("started", "resumed", "attached", "finished", "queued"):
         st.page_link("pages/live.py", label=t("train.watch", id=run_id), icon="📈", query_params={"run": run_id})
 
 
@@ -125,6 +128,10 @@ def show_run(run_dir: Path, status: dict, active: bool) -> None:
             stopping = runs.cancel_requested(run_dir, status.launched_at or 0)
             action.button(t("train.stopping") if stopping else t("train.cancel"), key=f"cancel_{run_dir.name}",
                           disabled=stopping, on_click=launcher.cancel, args=(run_dir,), help=t("train.cancel_help"))
+        elif state == "waiting":
+            text.info(common.in_line(run_dir) or t("state.waiting"), icon=":material/schedule:")
+            action.button(t("train.withdraw"), key=f"withdraw_{run_dir.name}", on_click=launcher.withdraw,
+                          args=(run_dir,), help=t("train.withdraw_help"))
         elif state != "finished" and cfg is not None:
             action.button(t("train.resume") if epoch else t("train.start"), key=f"start_{run_dir.name}",
                           on_click=submit, args=(cfg,),
@@ -139,8 +146,9 @@ def show_run(run_dir: Path, status: dict, active: bool) -> None:
 def show_runs(refreshing: bool) -> None:
     """The most recent runs; reruns the whole page when auto-refresh must start or stop."""
     root = common.runs_root()
+    launcher.pump(root, common.max_concurrent())  # slots left by trainers that died without passing them on
     run_dirs, active = runs.list_runs(root), set(launcher.active_runs(root))
-    if bool(active) != refreshing:
+    if bool(active or waitlist.waiting(root)) != refreshing:
         st.rerun()  # a fragment's run_every is fixed when it is created: recreate it
     if not run_dirs:
         st.caption(t("train.no_runs"))
@@ -182,7 +190,7 @@ with st.form("train_form", enter_to_submit=False):
 
 st.header(t("train.runs"))
 show_notice()
-active = bool(launcher.active_runs(common.runs_root()))
+active = bool(launcher.active_runs(common.runs_root()) or waitlist.waiting(common.runs_root()))
 st.fragment(run_every=REFRESH_SECONDS if active else None)(show_runs)(active)
 
 

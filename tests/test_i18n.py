@@ -121,7 +121,7 @@ def test_every_dynamic_family_is_complete():
     assert set(i18n.names("live.balance")) == set(curves.BALANCE) == set(config.LOSSES)
     assert set(i18n.names("live.metric")) >= {column for v in curves.VERDICTS.values() for column in v.columns}
     assert set(i18n.names("train.presets")) == set(config.PRESETS)  # the form offers every preset
-    assert set(i18n.names("train.outcome")) >= {"started", "resumed", "attached", "finished", "refused"}
+    assert set(i18n.names("train.outcome")) >= {"started", "resumed", "attached", "finished", "queued"}
 
 
 BAD_CONFIGS = [{"batch_size": 4}, {"epochs": 1.5}, {"seed": "x"}, {"g_lr": True}, {"loss": "l1"},

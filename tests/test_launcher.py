@@ -1,18 +1,20 @@
+import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
-from gan import launcher, runs, training
+from gan import launcher, runs, speed, training, waitlist
 from tests.conftest import tiny_config
 
 pytestmark = pytest.mark.slow  # every test here starts trainer processes
 
 
 def wait_until_ended(run_dir, timeout=180.0):
+    """Until no process trains the run and it is not waiting for one."""
     deadline = time.monotonic() + timeout
-    while runs.read_status(run_dir).active:
+    while runs.read_status(run_dir).active or runs.read_status(run_dir).state == "waiting":
         assert time.monotonic() < deadline, runs.read_status(run_dir)
         time.sleep(0.2)
     return runs.read_status(run_dir)
@@ -30,14 +32,44 @@ def test_concurrent_identical_submissions_start_one_process(runs_root):
     assert again.outcome == "finished" and again.epoch == cfg.epochs
 
 
-def test_limit_refuses_a_second_concurrent_run(runs_root):
-    first = launcher.submit(runs_root, tiny_config(seed=21, n_images=4096, epochs=3), max_concurrent=1)
+def test_beyond_the_limit_runs_queue_in_order_and_start_by_themselves(runs_root):
+    first = launcher.submit(runs_root, tiny_config(seed=21, n_images=1024, epochs=2), max_concurrent=1)
     second = launcher.submit(runs_root, tiny_config(seed=22), max_concurrent=1)
+    third = launcher.submit(runs_root, tiny_config(seed=23), max_concurrent=1)
     assert first.outcome == "started"
-    assert second.outcome == "refused" and second.busy == 1
-    assert not second.run_dir.exists()
-    launcher.cancel(first.run_dir)
-    assert wait_until_ended(first.run_dir).state == "cancelled"
+    assert (second.outcome, second.position, second.busy) == ("queued", 1, 1)
+    assert (third.outcome, third.position) == ("queued", 2)
+    again = launcher.submit(runs_root, tiny_config(seed=23), max_concurrent=1)
+    assert again.position == 2  # the same config keeps its place
+    assert waitlist.waiting(runs_root) == [second.run_dir, third.run_dir]
+    for sub in (first, second, third):  # each trainer starts the next as it ends: no page, no caller
+        assert wait_until_ended(sub.run_dir).state == "finished"
+    starts = [runs.read_status(sub.run_dir).launched_at for sub in (first, second, third)]
+    assert starts == sorted(starts)
+
+
+def test_a_queued_run_can_be_withdrawn_and_rejoins_at_the_back(runs_root):
+    runs.create(runs_root, tiny_config(seed=24))
+    busy = runs.write_status(runs.run_path(runs_root, tiny_config(seed=24).run_id), state="running",
+                             pid=os.getpid(), heartbeat=time.time())  # a slot held by a live process
+    assert busy.active
+    queued = [launcher.submit(runs_root, tiny_config(seed=s), max_concurrent=1) for s in (25, 26)]
+    assert [q.position for q in queued] == [1, 2]
+    assert launcher.withdraw(queued[0].run_dir) and not launcher.withdraw(queued[0].run_dir)
+    assert runs.read_status(queued[0].run_dir).state == "cancelled"
+    assert waitlist.position(runs_root, queued[1].run_dir) == 1
+    assert launcher.submit(runs_root, tiny_config(seed=25), max_concurrent=1).position == 2
+
+
+def test_start_estimates_follow_the_training_runs_eta_and_the_measured_speeds(runs_root):
+    cfg = tiny_config(seed=27, epochs=3, n_images=100)
+    training = runs.create(runs_root, tiny_config(seed=28))
+    runs.write_status(training, state="running", pid=os.getpid(), heartbeat=time.time(), eta_s=60.0)
+    queued = [launcher.submit(runs_root, cfg.replace(seed=s), max_concurrent=1) for s in (29, 30)]
+    assert waitlist.start_estimates(runs_root, 1) == {queued[0].run_dir.name: 60.0, queued[1].run_dir.name: None}
+    speed.record(runs_root, cfg, speed.Speed(0.1, 5.0, time.time(), "probe"))  # 10 s an epoch, 5 s to start
+    assert waitlist.start_estimates(runs_root, 1) == {queued[0].run_dir.name: 60.0, queued[1].run_dir.name: 95.0}
+    assert waitlist.start_estimates(runs_root, 2) == {queued[0].run_dir.name: 0.0, queued[1].run_dir.name: 35.0}
 
 
 def test_cancelled_run_resumes_from_its_last_epoch(runs_root):

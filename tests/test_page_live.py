@@ -229,3 +229,19 @@ def test_comparison_offers_fdd_per_epoch(run_dir, runs_root):
     assert [trace["name"].split(" · ")[0] for trace in compared] == [run_dir.name, other.name]
     assert compared[0]["x"] == [1.0]
     assert compared[1]["x"] == [1.0, 2.0] and compared[1]["y"] == [90.0, 30.0]
+
+
+def test_a_queued_run_shows_its_place_in_line(runs_root):
+    from gan import launcher
+    from tests.conftest import tiny_config
+
+    holder = runs.create(runs_root, tiny_config(seed=90))
+    runs.write_status(holder, state="running", pid=os.getpid(), heartbeat=time.time())
+    queued = launcher.submit(runs_root, tiny_config(seed=91), max_concurrent=1)
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.switch_page("pages/live.py")
+    at.query_params["run"] = queued.run_dir.name
+    at.run()
+    assert not at.exception
+    assert "Number 1 in line for a training slot" in texts(at.info)
+    assert "waiting for a slot" in texts(at.metric)

@@ -265,3 +265,20 @@ def test_the_page_measures_this_machine_by_itself(runs_root, monkeypatch):
     assert speed.lookup(runs_root, quick).source == "probe"
     at.run()
     assert f"≈ **{quick.epochs} epochs**" in estimate_text(at)
+
+
+def test_beyond_the_limit_a_submission_is_queued_with_its_place_and_can_be_withdrawn(runs_root):
+    holder = runs.create(runs_root, tiny_config(seed=90))  # the one slot, held by a live process
+    runs.write_status(holder, state="running", pid=os.getpid(), heartbeat=time.time(), eta_s=90.0)
+    cfg = tiny_config()
+    at = open_train()
+    fill(at, **TINY)
+    submit(at)
+    assert not at.exception
+    notice = next(block.value for block in at.info if cfg.run_id in block.value)
+    assert "is queued, number 1 in line, while 1 train" in notice and "in about 1m30s" in notice
+    assert any("Number 1 in line for a training slot, in about 1m30s" in block.value for block in at.info)
+    assert runs.read_status(runs_root / cfg.run_id).state == "waiting"
+    at.button(key=f"withdraw_{cfg.run_id}").click().run()
+    assert runs.read_status(runs_root / cfg.run_id).state == "cancelled"
+    assert not any(b.key == f"withdraw_{cfg.run_id}" for b in at.button)

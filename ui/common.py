@@ -8,12 +8,12 @@ from pathlib import Path
 
 import streamlit as st
 
-from gan import limits, runs, sampling, startup
+from gan import limits, runs, sampling, startup, waitlist
 from ui import i18n
 from ui.i18n import t
 
 PICKED = "picked_run"  # session key: the id of the run last picked on any page
-STATE_ICONS = {"queued": "⏳", "running": "🏃", "finished": "✅", "failed": "❌",
+STATE_ICONS = {"waiting": "🕒", "queued": "⏳", "running": "🏃", "finished": "✅", "failed": "❌",
                "cancelled": "⏹️", "interrupted": "⚠️", "damaged": "⚠️"}
 
 
@@ -76,6 +76,21 @@ def state_label(status: runs.Status) -> str:
     if starting_up(status):
         return f"{STATE_ICONS['queued']} {t('state.starting')}"
     return f"{STATE_ICONS.get(state, '❔')} {t(f'state.{state}')}"
+
+
+def in_line(run_dir: Path) -> str | None:
+    """'Number 2 in line for a training slot, in about 4m10s.' for a waiting run, else None."""
+    root = Path(run_dir).parent
+    place = waitlist.position(root, run_dir)
+    if place is None:
+        return None
+    seconds = waitlist.start_estimates(root, max_concurrent()).get(Path(run_dir).name)
+    return t("run.waiting", position=place, start=start_text(seconds))
+
+
+def start_text(seconds: float | None) -> str:
+    """', in about 4m10s' (or why it is unknown), to follow a queue position."""
+    return t("run.start_unknown") if seconds is None else t("run.start_in", duration=i18n.duration(seconds))
 
 
 def starting_up(status: runs.Status) -> str | None:

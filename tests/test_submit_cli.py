@@ -1,0 +1,44 @@
+"""python -m gan.submit: the launcher from the command line, one JSON line per submission."""
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from gan import runs
+
+REPO = Path(__file__).resolve().parents[1]
+TINY = ["--preset", "quick", "--epochs", "1", "--set", "n_images=64", "--set", "batch_size=16",
+        "--set", "latent_dim=8", "--set", "conditional=false"]
+
+
+def submit(root: Path, *args: str, **env: str) -> dict:
+    done = subprocess.run([sys.executable, "-m", "gan.submit", *TINY, *args, "--runs-dir", str(root)], cwd=REPO,
+                          capture_output=True, text=True, timeout=60, env=dict(os.environ, **env))
+    lines = done.stdout.strip().splitlines()
+    assert len(lines) == 1, done.stdout + done.stderr
+    return json.loads(lines[0])
+
+
+@pytest.mark.slow
+def test_three_submissions_start_queue_and_all_finish_in_order_with_no_page_open(runs_root):
+    answers = [submit(runs_root, "--set", f"seed={seed}", GAN_MAX_CONCURRENT="1") for seed in (1, 2, 3)]
+    assert [(a["outcome"], a.get("position")) for a in answers] == [("started", None), ("queued", 1), ("queued", 2)]
+    assert submit(runs_root, "--set", "seed=2", GAN_MAX_CONCURRENT="1")["position"] == 1  # same config, same place
+    deadline = time.monotonic() + 240
+    while not all(runs.read_status(runs_root / a["run"]).state == "finished" for a in answers):
+        assert time.monotonic() < deadline, [runs.read_status(runs_root / a["run"]).state for a in answers]
+        time.sleep(0.2)
+    starts = [runs.read_status(runs_root / a["run"]).launched_at for a in answers]
+    assert starts == sorted(starts)
+    assert submit(runs_root, "--set", "seed=1")["outcome"] == "finished"
+
+
+def test_a_demo_cap_is_refused_as_json_and_nothing_is_created(runs_root):
+    answer = submit(runs_root, "--epochs", "500", GAN_DEMO="1")
+    assert answer["outcome"] == "refused" and "epochs" in answer["error"]
+    assert list(runs_root.iterdir()) == []

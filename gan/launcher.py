@@ -181,8 +181,10 @@ def slots_of(status: runs.Status) -> int:
 
 
 def prune(root: Path, keep: int) -> list[Path]:
-    """Delete the oldest runs beyond `keep`, never one that is training; return what was deleted."""
-    ended = [p for p in runs.list_runs(root) if not runs.read_status(p).active]  # newest first
+    """Delete the oldest runs beyond `keep`, never one that is training or waiting to; return what
+    was deleted."""
+    statuses = {p: runs.read_status(p) for p in runs.list_runs(root)}  # newest first
+    ended = [p for p, status in statuses.items() if not status.active and status.state != "waiting"]
     doomed = ended[keep:]
     for run_dir in doomed:
         runs.delete(run_dir)

@@ -22,7 +22,7 @@ def test_demo_mode_caps_epochs_and_images():
         limits.check(tiny_config(n_images=20000), cap)
 
 
-def test_prune_keeps_the_newest_ended_runs_and_never_an_active_one(runs_root):
+def test_prune_keeps_the_newest_ended_runs_and_never_an_active_or_waiting_one(runs_root):
     import os
     import time
 
@@ -32,7 +32,8 @@ def test_prune_keeps_the_newest_ended_runs_and_never_an_active_one(runs_root):
         os.utime(run_dir / "config.json", (time.time() - 100 + seed, time.time() - 100 + seed))
         made.append(run_dir)  # oldest first
     runs.write_status(made[0], state="running", pid=os.getpid(), heartbeat=time.time())
+    runs.write_status(made[1], state="waiting", waiting_since=time.time())  # queued: not ended either
     deleted = launcher.prune(runs_root, keep=2)
-    assert sorted(deleted) == sorted(made[1:3])
-    assert sorted(runs.list_runs(runs_root)) == sorted([made[0], made[3], made[4]])
+    assert sorted(deleted) == [made[2]]
+    assert sorted(runs.list_runs(runs_root)) == sorted([made[0], made[1], made[3], made[4]])
     assert [p.name for p in runs_root.iterdir() if p.name.startswith(".deleted")] == []

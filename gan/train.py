@@ -133,7 +133,8 @@ def pass_slot_on(run_dir) -> None:
 def _train_locked(cfg, run_dir, args) -> int:
     launched_at = float(os.environ.get(launcher.LAUNCHED_AT_ENV) or time.time())
     with contextlib.suppress(ValueError, OSError):  # a trainer the dashboard started yields to its pages
-        os.nice(int(os.environ.get(launcher.NICE_ENV) or 0))
+        wanted = int(os.environ.get(launcher.NICE_ENV) or 0)
+        os.nice(max(wanted - os.nice(0), 0))  # to that niceness, not by it: one started by a trainer inherits its own
     # SIGTERM and Ctrl-C stop at the next logged step, after a clean write, never mid-save.
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: runs.request_cancel(run_dir))

@@ -28,8 +28,9 @@ SLOTS_ENV = "GAN_SLOTS"  # the concurrency limit a trainer was started under: it
 @dataclass(frozen=True)
 class Submission:
     """What happened to a submitted config. outcome: started, resumed (from `epoch`), attached,
-    finished, queued (waiting for a slot: `position` 1 is next, `busy` runs train meanwhile), or
-    unresumable (`error` says why)."""
+    finished, queued (waiting for a slot: `position` 1 is next, `busy` runs train meanwhile),
+    unresumable (`error` says why) or refused (the submitter already has run `other` training or
+    waiting, and the server allows one each)."""
 
     run_dir: Path
     outcome: str
@@ -37,6 +38,7 @@ class Submission:
     busy: int = 0
     error: runs.CheckpointError | None = None
     position: int | None = None
+    other: Path | None = None
 
 
 def active_runs(root: Path) -> list[Path]:
@@ -54,11 +56,13 @@ def _launch_lock(root: Path):
         yield
 
 
-def submit(root: Path, cfg: RunConfig, max_concurrent: int = 1, keep_runs: int | None = None) -> Submission:
+def submit(root: Path, cfg: RunConfig, max_concurrent: int = 1, keep_runs: int | None = None,
+           owner: str | None = None, one_each: bool = False) -> Submission:
     """Attach to cfg's run if it exists and is alive, waiting or finished; otherwise start (or
     resume) it in a new process, or queue it when max_concurrent processes are already training:
     it starts by itself when a slot frees (pump). With keep_runs, the oldest ended runs beyond that
-    many are deleted after a start."""
+    many are deleted after a start. A new run records `owner` (gan.owners.digest); with one_each,
+    an owner who already has a run training or waiting is refused."""
     root = Path(root)
     with _launch_lock(root):
         _pump_locked(root, max_concurrent)  # slots freed by trainers that died without passing them on
@@ -71,11 +75,15 @@ def submit(root: Path, cfg: RunConfig, max_concurrent: int = 1, keep_runs: int |
         busy = active_runs(root)
         if status.state == "waiting":
             return Submission(run_dir, "queued", status.epoch, len(busy), position=waitlist.position(root, run_dir))
+        if one_each and owner and (other := _owned_alive(root, owner)) is not None:
+            return Submission(run_dir, "refused", status.epoch, len(busy), other=other)
         try:  # a damaged or foreign checkpoint is refused here, before anything says "resuming"
             epoch = runs.check_checkpoint(run_dir, cfg)
         except runs.CheckpointError as error:
             return Submission(run_dir, "unresumable", status.epoch, error=error)
         runs.create(root, cfg)  # only now: a refused submission leaves no folder behind
+        if owner and not runs.read_status(run_dir).owner:
+            runs.write_status(run_dir, owner=owner)
         if len(busy) >= max_concurrent or waitlist.waiting(root):
             runs.write_status(run_dir, state="waiting", waiting_since=time.time(), pid=None, error=None)
             return Submission(run_dir, "queued", epoch, len(busy), position=waitlist.position(root, run_dir))
@@ -83,6 +91,15 @@ def submit(root: Path, cfg: RunConfig, max_concurrent: int = 1, keep_runs: int |
         if keep_runs is not None:
             prune(root, keep_runs)
     return Submission(run_dir, "resumed" if epoch > 0 else "started", epoch)
+
+
+def _owned_alive(root: Path, owner: str) -> Path | None:
+    """A run of this owner's that is training or waiting, if any."""
+    for run_dir in runs.list_runs(root):
+        status = runs.read_status(run_dir)
+        if status.owner == owner and (status.active or status.state == "waiting"):
+            return run_dir
+    return None
 
 
 def pump(root: Path, max_concurrent: int) -> list[Path]:

@@ -157,6 +157,7 @@ class Status:
     launched_at: float | None = None  # when the launcher started the process; older cancels do not apply
     waiting_since: float | None = None  # when it joined the queue (the queue is first come, first served)
     slots: int | None = None  # the concurrency limit the launcher started it under (it passes its slot on)
+    owner: str | None = None  # who submitted it: gan.owners.digest of a visitor's token (None: the command line)
     imported: float | None = None  # when archive.import_run installed it
     epoch: int = 0  # completed epochs (what the checkpoint holds)
     epochs: int | None = None  # the config's epochs
@@ -197,7 +198,7 @@ class Status:
 
 
 STATUS_TYPES = {"state": str, "pid": int, "epoch": int, "epochs": int, "step": int, "steps_total": int,
-                "resumed_from": int, "n_train": int, "phase": str, "slots": int,
+                "resumed_from": int, "n_train": int, "phase": str, "slots": int, "owner": str,
                 "data_source": str, "data_description": str, "traceback": str}
 
 

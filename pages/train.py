@@ -6,7 +6,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from gan import archive, config, data, launcher, limits, runs, waitlist
+from gan import archive, config, data, launcher, limits, owners, runs, waitlist
 from ui import budget_view, common, i18n
 from ui.i18n import t
 
@@ -22,8 +22,8 @@ NUMBER_STEPS = {"g_lr": (1e-5, "%.1e"), "d_lr": (1e-5, "%.1e"), "beta1": (0.05, 
                 "label_smoothing": (0.05, "%.2f"), "ema_decay": (0.001, "%.4f"),
                 "g_top_k": (0.05, "%.2f")}  # field: (step, format)
 NOTICES = {"started": st.success, "resumed": st.success, "attached": st.info, "finished": st.info,
-           "queued": st.info, "unresumable": st.error, "error": st.error, "info": st.info}
-TOAST_ICONS = {"started": "🚀", "resumed": "🚀", "attached": "📈", "finished": "✅", "queued": "🕒",
+           "queued": st.info, "refused": st.warning, "unresumable": st.error, "error": st.error, "info": st.info}
+TOAST_ICONS = {"started": "🚀", "resumed": "🚀", "attached": "📈", "finished": "✅", "queued": "🕒", "refused": "✋",
                "unresumable": "⚠️", "error": "⚠️"}
 RECENT = 10
 REFRESH_SECONDS = 2
@@ -59,13 +59,15 @@ def submit(cfg: config.RunConfig) -> None:
     notice is worded when shown, so it follows a change of language."""
     root = common.runs_root()
     try:
-        sub = launcher.submit(root, cfg, common.max_concurrent(), common.server_limits().keep_runs)
+        sub = launcher.submit(root, cfg, common.max_concurrent(), common.server_limits().keep_runs,
+                              owner=owners.digest(common.visitor_token()), one_each=common.server_limits().demo)
     except OSError as error:
         notify("error", functools.partial(outcome_text, "unwritable", error=error))
         return
     start = waitlist.start_estimates(root, common.max_concurrent()).get(sub.run_dir.name)
     params = {"id": sub.run_dir.name, "epoch": sub.epoch, "busy": sub.busy, "limit": common.max_concurrent(),
-              "error": sub.error, "position": sub.position or 0, "start": start}
+              "error": sub.error, "position": sub.position or 0, "start": start,
+              "other": sub.other.name if sub.other else ""}
     notify(sub.outcome, functools.partial(outcome_text, sub.outcome, **params), sub.run_dir.name)
 
 
@@ -118,6 +120,9 @@ def show_run(run_dir: Path, status: dict, active: bool) -> None:
     with st.container(border=True):
         text, action = st.columns([5, 1], vertical_alignment="center")
         text.markdown(f"**{common.run_label(run_dir)}**")
+        mine = common.may_act(status)
+        if not mine and state != "finished":
+            action.caption(t("train.not_yours"))
         if active:
             epochs, steps_total = status.epochs or 1, status.steps_total
             done = status.step / steps_total if steps_total else epoch / epochs
@@ -126,13 +131,16 @@ def show_run(run_dir: Path, status: dict, active: bool) -> None:
                        eta=i18n.duration(status.eta_s), memory=status.peak_memory_mb or 0))
             text.progress(min(done, 1.0), text=label)
             stopping = runs.cancel_requested(run_dir, status.launched_at or 0)
-            action.button(t("train.stopping") if stopping else t("train.cancel"), key=f"cancel_{run_dir.name}",
-                          disabled=stopping, on_click=launcher.cancel, args=(run_dir,), help=t("train.cancel_help"))
+            if mine:
+                action.button(t("train.stopping") if stopping else t("train.cancel"), key=f"cancel_{run_dir.name}",
+                              disabled=stopping, on_click=launcher.cancel, args=(run_dir,),
+                              help=t("train.cancel_help"))
         elif state == "waiting":
             text.info(common.in_line(run_dir) or t("state.waiting"), icon=":material/schedule:")
-            action.button(t("train.withdraw"), key=f"withdraw_{run_dir.name}", on_click=launcher.withdraw,
-                          args=(run_dir,), help=t("train.withdraw_help"))
-        elif state != "finished" and cfg is not None:
+            if mine:
+                action.button(t("train.withdraw"), key=f"withdraw_{run_dir.name}", on_click=launcher.withdraw,
+                              args=(run_dir,), help=t("train.withdraw_help"))
+        elif state != "finished" and cfg is not None and mine:
             action.button(t("train.resume") if epoch else t("train.start"), key=f"start_{run_dir.name}",
                           on_click=submit, args=(cfg,),
                           help=t("train.resume_help", epoch=epoch) if epoch else t("train.start_help"))

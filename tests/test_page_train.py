@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from gan import config, launcher, runs, speed, training
+from gan import config, launcher, owners, runs, speed, training
 from gan.errors import UserError
 from tests.conftest import TINY, tiny_config
 
@@ -282,3 +282,49 @@ def test_beyond_the_limit_a_submission_is_queued_with_its_place_and_can_be_withd
     at.button(key=f"withdraw_{cfg.run_id}").click().run()
     assert runs.read_status(runs_root / cfg.run_id).state == "cancelled"
     assert not any(b.key == f"withdraw_{cfg.run_id}" for b in at.button)
+
+
+def open_as(visitor: str | None, **query) -> AppTest:
+    """The Train page for one visitor (their token in the address, as the pages keep it)."""
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.switch_page("pages/train.py")
+    if visitor:
+        at.query_params["me"] = visitor
+    for key, value in query.items():
+        at.query_params[key] = value
+    return at.run()
+
+
+def test_only_the_submitter_or_the_host_gets_a_runs_buttons(runs_root, monkeypatch):
+    monkeypatch.setenv("GAN_HOST_KEY", "open-sesame")
+    holder = runs.create(runs_root, tiny_config(seed=90))
+    runs.write_status(holder, state="running", pid=os.getpid(), heartbeat=time.time())
+    queued = launcher.submit(runs_root, tiny_config(seed=91), max_concurrent=1, owner=owners.digest("alice-token-1"))
+    key = f"withdraw_{queued.run_dir.name}"
+    alice = open_as("alice-token-1")
+    assert not alice.exception and any(b.key == key for b in alice.button)
+    assert alice.query_params["me"] == "alice-token-1"  # kept in the address: a reload keeps it
+    newcomer = open_as(None)
+    assert len(newcomer.query_params["me"]) >= 16 and newcomer.query_params["me"] != "alice-token-1"
+    bob = open_as("bob-token-22")
+    assert not any(b.key == key for b in bob.button)
+    assert "Another visitor's run: you can watch it." in " ".join(c.value for c in bob.caption)
+    bob.text_input(key="host_key").set_value("wrong-key").run()
+    assert not any(b.key == key for b in bob.button)
+    bob.text_input(key="host_key").set_value("open-sesame").run()
+    assert any(b.key == key for b in bob.button)
+    assert runs.read_status(queued.run_dir).owner == owners.digest("alice-token-1") != "alice-token-1"
+
+
+def test_on_a_demo_a_visitor_trains_one_run_at_a_time(runs_root, monkeypatch):
+    monkeypatch.setenv("GAN_DEMO", "1")
+    holder = runs.create(runs_root, tiny_config(seed=90))
+    runs.write_status(holder, state="running", pid=os.getpid(), heartbeat=time.time())
+    first = launcher.submit(runs_root, tiny_config(seed=92), owner=owners.digest("carol-token-3"), one_each=True)
+    second = launcher.submit(runs_root, tiny_config(seed=93), owner=owners.digest("carol-token-3"), one_each=True)
+    other = launcher.submit(runs_root, tiny_config(seed=94), owner=owners.digest("dave-token-44"), one_each=True)
+    assert (first.outcome, second.outcome, other.outcome) == ("queued", "refused", "queued")
+    assert second.other == first.run_dir and not second.run_dir.exists()
+    at = open_as("carol-token-3")
+    assert not any(b.key == f"withdraw_{other.run_dir.name}" for b in at.button)  # dave's
+    assert not any(b.key == f"cancel_{holder.name}" for b in at.button)  # from the command line: host only on a demo

@@ -4,15 +4,18 @@ status labels. No TensorFlow here."""
 import contextlib
 import json
 import os
+import re
 from pathlib import Path
 
 import streamlit as st
 
-from gan import limits, runs, sampling, startup, waitlist
+from gan import limits, owners, runs, sampling, startup, waitlist
 from ui import i18n
 from ui.i18n import t
 
 PICKED = "picked_run"  # session key: the id of the run last picked on any page
+VISITOR_KEY = "me"  # address parameter and session key of the visitor's token
+VISITOR_TOKEN = re.compile(r"[A-Za-z0-9_-]{8,64}")
 STATE_ICONS = {"waiting": "🕒", "queued": "⏳", "running": "🏃", "finished": "✅", "failed": "❌",
                "cancelled": "⏹️", "interrupted": "⚠️", "damaged": "⚠️"}
 
@@ -32,12 +35,39 @@ def use_the_router() -> None:
         st.rerun()
 
 
-def server_limits() -> limits.Limits:
-    """The server's limits, from the environment and, on a hosted demo, st.secrets (e.g. GAN_DEMO = "1")."""
+def server_settings() -> dict[str, str]:
+    """The environment, and on a hosted demo st.secrets over it (e.g. GAN_DEMO = "1")."""
     settings = dict(os.environ)
     with contextlib.suppress(FileNotFoundError):  # no secrets.toml: the environment alone decides
         settings.update({key: str(value) for key, value in st.secrets.items() if isinstance(value, (str, int))})
-    return limits.from_settings(settings)
+    return settings
+
+
+def server_limits() -> limits.Limits:
+    """The server's limits (gan.limits) from its settings."""
+    return limits.from_settings(server_settings())
+
+
+def visitor_token() -> str:
+    """This visitor's token (gan.owners): kept in the address as ?me=…, so a reload or a server
+    restart keeps their runs theirs; a new visitor gets a new one. Anyone given the full address
+    acts as that visitor, so share links without it (a run's own Live link carries only ?run=)."""
+    token = st.query_params.get(VISITOR_KEY) or st.session_state.get(VISITOR_KEY)
+    if not token or not VISITOR_TOKEN.fullmatch(token):
+        token = owners.new_token()
+    st.session_state[VISITOR_KEY] = token
+    if st.query_params.get(VISITOR_KEY) != token:
+        st.query_params[VISITOR_KEY] = token
+    return token
+
+
+def is_host() -> bool:
+    return owners.is_host_key(st.session_state.get("host_key"), server_settings().get(owners.HOST_KEY_ENV))
+
+
+def may_act(status: runs.Status) -> bool:
+    """Whether this visitor may cancel, resume or withdraw the run: its submitter, or the host."""
+    return owners.may_act(status.owner, visitor_token(), is_host(), server_limits().demo)
 
 
 def runs_root() -> Path:
@@ -59,6 +89,11 @@ def sidebar() -> None:
         st.segmented_control(t("sidebar.language"), list(i18n.LANGUAGES), format_func=i18n.LANGUAGES.get,
                              key=i18n.KEY, required=True, on_change=i18n.relabel)
         i18n.keep_in_address()
+        visitor_token()
+        if server_settings().get(owners.HOST_KEY_ENV):
+            st.text_input(t("sidebar.host_key"), type="password", key="host_key", help=t("sidebar.host_key_help"))
+            if is_host():
+                st.caption(t("sidebar.host_on"))
         if cap.demo:  # visitors of a shared server must not repoint it or lift its limits
             st.info(t("sidebar.demo", epochs=cap.max_epochs, images=cap.max_images, concurrent=cap.max_concurrent))
         else:

@@ -52,7 +52,8 @@ def show_status(status: runs.Status) -> None:
         st.progress(min(status.step / status.steps_total, 1.0))
     st.caption(t("data.caption", description=common.data_label(status)))
     if state == "failed":
-        st.error(t("live.failed", error=i18n.error_text(status.error) if status.error else t("live.no_error")))
+        why = i18n.plain(i18n.error_text(status.error)) if status.error else t("live.no_error")
+        st.error(t("live.failed", error=why))
     elif state == "interrupted":
         st.warning(t("live.interrupted"))
     elif status.damaged:

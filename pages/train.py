@@ -145,7 +145,7 @@ def show_run(run_dir: Path, status: dict, active: bool) -> None:
                           on_click=submit, args=(cfg,),
                           help=t("train.resume_help", epoch=epoch) if epoch else t("train.start_help"))
         if state == "failed":
-            text.error(i18n.error_text(status.error) if status.error else t("train.failed"))
+            text.error(i18n.plain(i18n.error_text(status.error)) if status.error else t("train.failed"))
         if status.data_source or status.data_description:
             text.caption(t("data.caption", description=common.data_label(status)))
         action.page_link("pages/live.py", label=t("train.live"), icon="📈", query_params={"run": run_dir.name})

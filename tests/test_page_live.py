@@ -3,6 +3,7 @@
 import base64
 import json
 import os
+import re
 import shutil
 import time
 from pathlib import Path
@@ -214,7 +215,8 @@ def test_quality_error_is_shown(run_dir):
     runs.write_status(run_dir, quality_error="classifier.keras is damaged")
     at = open_live()
     assert not at.exception
-    assert "Quality is not measured for this run: classifier.keras is damaged" in texts(at.warning)
+    shown = re.sub(r"\\(.)", r"\1", texts(at.warning))  # as read: the run file's text is escaped, not markup
+    assert "Quality is not measured for this run: classifier.keras is damaged" in shown
 
 
 def test_comparison_offers_fdd_per_epoch(run_dir, runs_root):
@@ -245,3 +247,16 @@ def test_a_queued_run_shows_its_place_in_line(runs_root):
     assert not at.exception
     assert "Number 1 in line for a training slot" in texts(at.info)
     assert "waiting for a slot" in texts(at.metric)
+
+
+def test_text_from_run_files_is_shown_as_plain_text_not_markdown(run_dir):
+    hostile = "![beacon](http://evil.example/b.png) [log in here](http://phish.example)"
+    runs.write_status(run_dir, state="failed", data_source="uploaded", data_description=hostile,
+                      error={"kind": "recorded", "params": {"text": hostile}})
+    at = open_live()
+    assert not at.exception
+    source = texts(at.caption) + texts(at.error)  # the Markdown the browser renders
+    read = re.sub(r"\\(.)", r"\1", source)  # what a viewer reads once the escapes are applied
+    assert read.count("http://evil.example/b.png") == 2 and read.count("[log in here](http://phish.example)") == 2
+    for markup in (r"(?<!\\)\]\(", r"(?<!\\)!\[", r"http(?!\\:)"):  # a link, an image, a bare URL
+        assert not re.search(markup, source), markup

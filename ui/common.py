@@ -141,7 +141,7 @@ def data_label(status: runs.Status) -> str:
     source = status.data_source
     if source and f"data.source.{source}" in i18n.catalogue(i18n.DEFAULT):
         return t(f"data.source.{source}")
-    return status.data_description or t("data.not_loaded")
+    return i18n.plain(status.data_description) if status.data_description else t("data.not_loaded")
 
 
 def run_name(run_dir: Path) -> str:

@@ -98,6 +98,15 @@ def error_text(error: BaseException) -> str:
     return str(error)
 
 
+MARKUP = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
+
+
+def plain(text: str) -> str:
+    """Text from a run's files (which an uploaded archive can hold) made inert for st.markdown and
+    its kin: every markup character escaped, so no link, image, HTML or LaTeX reaches a viewer."""
+    return MARKUP.sub(r"\\\1", text)
+
+
 def duration(seconds: float | None) -> str:
     """A duration in the session's language: '1h02m', '3m05s', '42s' in English; '?' if unknown."""
     if seconds is None or seconds != seconds or seconds < 0:

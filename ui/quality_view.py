@@ -53,7 +53,7 @@ def show_run_quality(run_dir: Path, status: dict) -> None:
     st.caption(t("quality.explained", samples=quality.EVAL_SAMPLES, confident=quality.CONFIDENT,
                  max_entropy=quality.MAX_ENTROPY))
     if status.quality_error:
-        st.warning(t("quality.not_measured", error=i18n.error_text(status.quality_error)))
+        st.warning(t("quality.not_measured", error=i18n.plain(i18n.error_text(status.quality_error))))
     rows = curves.quality_rows(runs.read_quality(run_dir))
     if not rows:
         st.caption(t("quality.first_epoch"))

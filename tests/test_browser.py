@@ -41,10 +41,11 @@ def free_port() -> int:
 def server(tmp_path):
     port = free_port()
     env = dict(os.environ, GAN_RUNS_DIR=str(tmp_path / "runs"), GAN_BUNDLED_DATA="1")
+    log = open(tmp_path / "server.log", "wb")  # noqa: SIM115 - a pipe nobody reads stalls the server once full
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
          "--server.port", str(port), "--server.address", "127.0.0.1"],
-        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 90
     while True:
@@ -57,6 +58,7 @@ def server(tmp_path):
     yield url, tmp_path / "runs"
     process.terminate()
     process.wait(timeout=30)
+    log.close()
 
 
 @pytest.fixture

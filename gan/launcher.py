@@ -97,7 +97,7 @@ def _owned_alive(root: Path, owner: str) -> Path | None:
     """A run of this owner's that is training or waiting, if any."""
     for run_dir in runs.list_runs(root):
         status = runs.read_status(run_dir)
-        if status.owner == owner and (status.active or status.state == "waiting"):
+        if status.owner == owner and status.alive:
             return run_dir
     return None
 
@@ -200,8 +200,7 @@ def slots_of(status: runs.Status) -> int:
 def prune(root: Path, keep: int) -> list[Path]:
     """Delete the oldest runs beyond `keep`, never one that is training or waiting to; return what
     was deleted."""
-    statuses = {p: runs.read_status(p) for p in runs.list_runs(root)}  # newest first
-    ended = [p for p, status in statuses.items() if not status.active and status.state != "waiting"]
+    ended = [p for p in runs.list_runs(root) if not runs.read_status(p).alive]  # newest first
     doomed = ended[keep:]
     for run_dir in doomed:
         runs.delete(run_dir)

@@ -181,6 +181,11 @@ class Status:
         """Whether a training process owns the run: queued by a launcher, or running."""
         return self.state in ("queued", "running") and bool(self.pid)
 
+    @property
+    def alive(self) -> bool:
+        """Whether the run is still to move on by itself: training, or waiting in the queue for a slot."""
+        return self.active or self.state == "waiting"
+
     @classmethod
     def from_dict(cls, values: Any) -> "Status":
         if not isinstance(values, dict):

@@ -14,9 +14,9 @@ from gan import runs, speed
 
 def waiting(root: Path) -> list[Path]:
     """Runs under root waiting for a slot, first come first."""
-    found = [(runs.read_status(p), p) for p in runs.list_runs(root)]
-    return [p for status, p in sorted(((s, p) for s, p in found if s.state == "waiting"),
-                                      key=lambda item: (item[0].waiting_since or 0.0, item[1].name))]
+    statuses = ((runs.read_status(p), p) for p in runs.list_runs(root))
+    line = sorted((status.waiting_since or 0.0, p.name, p) for status, p in statuses if status.state == "waiting")
+    return [p for *_, p in line]
 
 
 def position(root: Path, run_dir: Path) -> int | None:
@@ -38,9 +38,9 @@ def remaining_seconds(run_dir: Path, root: Path) -> float | None:
 
 
 def start_estimates(root: Path, slots: int) -> dict[str, float | None]:
-    """{waiting run id: seconds from now until it should start}: the training runs' ETAs free the
-    slots, and each waiting run takes the first free slot for its predicted time. None once a run
-    ahead has no prediction (this machine never measured its shape)."""
+    """{waiting run id: seconds from now until it should start}, in the queue's order: the training
+    runs' ETAs free the slots, and each waiting run takes the first free slot for its predicted time.
+    None once a run ahead has no prediction (this machine never measured its shape)."""
     active = [p for p in runs.list_runs(root) if runs.read_status(p).active]
     ends = [remaining_seconds(p, root) for p in active]
     unknown = any(end is None for end in ends)

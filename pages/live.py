@@ -62,8 +62,7 @@ def show_status(status: runs.Status) -> None:
 
 def is_active(run: Path) -> bool:
     """Whether the run may change while watched: training, starting, or waiting in the queue."""
-    status = runs.read_status(run)
-    return status.active or status.state == "waiting"
+    return runs.read_status(run).alive
 
 
 def short_label(run_dir: Path) -> str:

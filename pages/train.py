@@ -114,9 +114,9 @@ def show_notice() -> None:
         st.page_link("pages/live.py", label=t("train.watch", id=run_id), icon="📈", query_params={"run": run_id})
 
 
-def show_run(run_dir: Path, status: dict, active: bool) -> None:
+def show_run(run_dir: Path, status: runs.Status, estimates: dict[str, float | None]) -> None:
     """One run: a progress bar and Cancel while it trains, Resume once stopped, the error if it failed."""
-    state, epoch, cfg = status.state, status.epoch, runs.read_config(run_dir)
+    state, epoch, cfg, active = status.state, status.epoch, runs.read_config(run_dir), status.active
     with st.container(border=True):
         text, action = st.columns([5, 1], vertical_alignment="center")
         text.markdown(f"**{common.run_label(run_dir)}**")
@@ -136,7 +136,7 @@ def show_run(run_dir: Path, status: dict, active: bool) -> None:
                               disabled=stopping, on_click=launcher.cancel, args=(run_dir,),
                               help=t("train.cancel_help"))
         elif state == "waiting":
-            text.info(common.in_line(run_dir) or t("state.waiting"), icon=":material/schedule:")
+            text.info(common.in_line(run_dir, estimates) or t("state.waiting"), icon=":material/schedule:")
             if mine:
                 action.button(t("train.withdraw"), key=f"withdraw_{run_dir.name}", on_click=launcher.withdraw,
                               args=(run_dir,), help=t("train.withdraw_help"))
@@ -155,13 +155,15 @@ def show_runs(refreshing: bool) -> None:
     """The most recent runs; reruns the whole page when auto-refresh must start or stop."""
     root = common.runs_root()
     launcher.pump(root, common.max_concurrent())  # slots left by trainers that died without passing them on
-    run_dirs, active = runs.list_runs(root), set(launcher.active_runs(root))
-    if bool(active or waitlist.waiting(root)) != refreshing:
+    statuses = {run_dir: runs.read_status(run_dir) for run_dir in runs.list_runs(root)}  # newest first
+    if any(status.alive for status in statuses.values()) != refreshing:
         st.rerun()  # a fragment's run_every is fixed when it is created: recreate it
-    if not run_dirs:
+    if not statuses:
         st.caption(t("train.no_runs"))
+    estimates = waitlist.start_estimates(root, common.max_concurrent())  # once for every waiting run shown
+    run_dirs = list(statuses)
     for run_dir in run_dirs[:RECENT]:
-        show_run(run_dir, runs.read_status(run_dir), run_dir in active)
+        show_run(run_dir, statuses[run_dir], estimates)
     if len(run_dirs) > RECENT:
         st.caption(t("train.older", count=len(run_dirs) - RECENT))
 
@@ -198,7 +200,7 @@ with st.form("train_form", enter_to_submit=False):
 
 st.header(t("train.runs"))
 show_notice()
-active = bool(launcher.active_runs(common.runs_root()) or waitlist.waiting(common.runs_root()))
+active = any(runs.read_status(p).alive for p in runs.list_runs(common.runs_root()))
 st.fragment(run_every=REFRESH_SECONDS if active else None)(show_runs)(active)
 
 

@@ -113,14 +113,16 @@ def state_label(status: runs.Status) -> str:
     return f"{STATE_ICONS.get(state, '❔')} {t(f'state.{state}')}"
 
 
-def in_line(run_dir: Path) -> str | None:
-    """'Number 2 in line for a training slot, in about 4m10s.' for a waiting run, else None."""
-    root = Path(run_dir).parent
-    place = waitlist.position(root, run_dir)
-    if place is None:
+def in_line(run_dir: Path, estimates: dict[str, float | None] | None = None) -> str | None:
+    """'Number 2 in line for a training slot, in about 4m10s.' for a waiting run, else None.
+    estimates: waitlist.start_estimates of its root, in the queue's order (computed if not given:
+    a page listing several runs computes them once)."""
+    if estimates is None:
+        estimates = waitlist.start_estimates(Path(run_dir).parent, max_concurrent())
+    order = list(estimates)
+    if run_dir.name not in order:
         return None
-    seconds = waitlist.start_estimates(root, max_concurrent()).get(Path(run_dir).name)
-    return t("run.waiting", position=place, start=start_text(seconds))
+    return t("run.waiting", position=order.index(run_dir.name) + 1, start=start_text(estimates[run_dir.name]))
 
 
 def start_text(seconds: float | None) -> str:

@@ -31,11 +31,13 @@ SAMPLE = re.compile(r"^samples/epoch_(\d{4})\.png$")
 CSV_FIELDS = {"metrics.csv": (runs.METRICS_FIELDS, runs.LEGACY_METRICS_FIELDS), "quality.csv": (runs.QUALITY_FIELDS,)}
 ALLOWED = ", ".join((*RUN_FILES, "samples/epoch_NNNN.png"))
 JSON_BYTES = MB  # config.json and status.json are a few hundred bytes
-PNG_SIDE = 4096  # a sample grid is about 500 pixels a side; a larger one is a decompression bomb
+PNG_SIDE = 1024  # a sample grid is about 500 pixels a side; a larger one only costs viewers' memory
+CSV_ROW_BYTES = 400  # a metrics row is 11 numbers, about 150 characters
 RATIO_FROM = MB  # only members larger than this are held to the compression ratio
 # The status fields an import keeps: they describe the run, never a process of the exporting machine.
 STATUS_KEPT = ("step", "steps_total", "images_per_s", "peak_memory_mb", "n_train", "created", "data_source",
                "data_description", "error", "quality_error")
+IMPORTED_PREFIX = "imported-"
 UNSAFE_NAME = re.compile(r"[\x00-\x1f\\:]")  # control characters, Windows separators, drive letters
 
 
@@ -61,7 +63,8 @@ LIMITS = ImportLimits()
 
 @dataclass(frozen=True)
 class Imported:
-    """Where an imported run lives, and whether it was already there (then nothing was changed)."""
+    """Where an imported run lives (its importer's folder, imported_name), and whether it was
+    already there (then nothing was changed)."""
 
     path: Path
     run_id: str
@@ -97,15 +100,30 @@ def export_run(run_dir: Path, checkpoint: bool | None = None) -> bytes:
 
 # --- import ----------------------------------------------------------------------------
 
-def import_run(data: bytes | IO[bytes], root: Path, limits: ImportLimits = LIMITS) -> Imported:
-    """Check an archive made by export_run and install its run under root; ArchiveError if refused.
+def imported_name(owner: str | None, run_id: str) -> str:
+    """The folder of run_id imported by `owner` (gan.owners.digest; None: the command line). Never
+    the run id itself: a config trains in that folder, and an archive must not pre-install a
+    "finished" run there for the next visitor who presses Start with the same settings."""
+    return f"{IMPORTED_PREFIX}{(owner or 'local')[:10]}-{run_id}"
+
+
+def is_imported(run_dir: Path) -> bool:
+    """Whether the run folder is one import_run installed."""
+    return Path(run_dir).name.startswith(IMPORTED_PREFIX)
+
+
+def import_run(data: bytes | IO[bytes], root: Path, limits: ImportLimits = LIMITS,
+               owner: str | None = None) -> Imported:
+    """Check an archive made by export_run and install its run under root, in the importer's
+    folder (imported_name) and owned by them; ArchiveError if refused.
 
     The archive must hold one folder named by the run id of the config.json inside it, and only
-    the files a run is made of, each checked (config, CSV columns, PNGs, checkpoint, and a generator
-    that loads with safe_mode=True and matches the config). It is extracted to a hidden folder inside
-    root and renamed into place only once everything passed: a refused import leaves nothing
-    behind. A run already present with the same config is kept as it is, unread (existed=True). The
-    imported status is "finished" if the archive's was, else "interrupted", and names no process.
+    the files a run is made of, each checked (config, CSV columns and rows, PNGs, checkpoint, and a
+    generator that loads with safe_mode=True and matches the config). It is extracted to a hidden
+    folder inside root and renamed into place only once everything passed: a refused import leaves
+    nothing behind. A run this owner already imported with the same config is kept as it is,
+    unread (existed=True). The imported status is "finished" if the archive's was, else
+    "interrupted", and names no process.
     """
     blob = _read_upload(data, limits.archive_bytes)
     try:
@@ -120,17 +138,19 @@ def import_run(data: bytes | IO[bytes], root: Path, limits: ImportLimits = LIMIT
         status = _archived_json(archive, files, "status.json") if "status.json" in files else {}
         root = Path(root)
         root.mkdir(parents=True, exist_ok=True)
-        target = runs.run_path(root, run_id)
+        folder = imported_name(owner, run_id)
+        target = runs.run_path(root, folder)
         if target.exists():
             return _existing(target, cfg)
         try:
             with tempfile.TemporaryDirectory(prefix=".import-", dir=root, ignore_cleanup_errors=True) as tmp:
-                staged = Path(tmp) / run_id
+                staged = Path(tmp) / folder
                 _extract(archive, files, staged)
                 epoch = _check_files(staged, cfg, limits)
-                runs.write_status(staged, **_imported_status(status, cfg, epoch, (staged / "generator.keras").exists()))
+                has_generator = (staged / "generator.keras").exists()
+                runs.write_status(staged, **_imported_status(status, cfg, epoch, has_generator), owner=owner)
                 try:
-                    path = runs.install(root, staged, run_id)
+                    path = runs.install(root, staged, folder)
                 except runs.RunError:  # imported by someone else meanwhile
                     return _existing(target, cfg)
         except OSError as error:
@@ -230,7 +250,7 @@ def _archived_config(archive: zipfile.ZipFile, files: dict[str, zipfile.ZipInfo]
 
 def _existing(target: Path, cfg: RunConfig) -> Imported:
     if runs.read_config(target) != cfg:
-        raise ArchiveError("archive_folder_taken", run_id=cfg.run_id)
+        raise ArchiveError("archive_folder_taken", run_id=target.name)
     return Imported(target, cfg.run_id, existed=True)
 
 
@@ -251,7 +271,7 @@ def _check_files(staged: Path, cfg: RunConfig, limits: ImportLimits) -> int | No
     """Check every extracted file against the config; the checkpoint's epoch (None if there is none)."""
     for name, fields in CSV_FIELDS.items():
         if (staged / name).exists():
-            _check_csv(staged / name, fields)
+            _check_csv(staged / name, fields, max_rows(name, cfg))
     for epoch, png in runs.list_samples(staged):
         _check_png(png)
         if epoch > cfg.epochs:
@@ -262,9 +282,20 @@ def _check_files(staged: Path, cfg: RunConfig, limits: ImportLimits) -> int | No
     return epoch
 
 
-def _check_csv(path: Path, accepted: tuple[tuple[str, ...], ...]) -> None:
-    """The header must be one of `accepted`, every complete row as many numbers (a half-written last
-    line is fine)."""
+def max_rows(name: str, cfg: RunConfig) -> int:
+    """The most rows the run's training writes to metrics.csv or quality.csv: more is not its
+    history, and would only cost every viewer memory."""
+    if name == "quality.csv":
+        return cfg.epochs
+    steps_per_epoch = cfg.n_images // cfg.batch_size + 1
+    return cfg.epochs * (steps_per_epoch // runs.LOG_EVERY_STEPS + 2)
+
+
+def _check_csv(path: Path, accepted: tuple[tuple[str, ...], ...], most: int) -> None:
+    """The header must be one of `accepted`, then at most `most` complete rows of as many numbers
+    (a half-written last line is fine)."""
+    if path.stat().st_size > (most + 1) * CSV_ROW_BYTES:
+        raise ArchiveError("archive_csv_too_long", name=path.name, rows=f"{most:,}")
     try:
         text = path.read_bytes().decode("utf-8")
     except UnicodeDecodeError as error:
@@ -275,6 +306,8 @@ def _check_csv(path: Path, accepted: tuple[tuple[str, ...], ...]) -> None:
     fields = next((fields for fields in accepted if lines[0].split(",") == list(fields)), None)
     if fields is None:
         raise ArchiveError("archive_csv_columns", name=path.name, columns=",".join(accepted[0]))
+    if len(lines) - 1 > most:
+        raise ArchiveError("archive_csv_too_long", name=path.name, rows=f"{most:,}")
     rows = csv.reader(lines[1:])
     for number in itertools.count(2):
         try:  # csv.Error: a field longer than the csv module's limit (a 50 MB line, say)

@@ -2,9 +2,13 @@
 
 import io
 import math
+from pathlib import Path
 
 import numpy as np
 from PIL import Image
+
+GIF_FRAMES = 100  # a 1,000-epoch run animates every tenth grid
+GIF_SIDE = 512  # a run's grid is about 500 pixels a side
 
 
 def grid(pixels: np.ndarray, cols: int | None = None, pad: int = 2) -> np.ndarray:
@@ -38,6 +42,28 @@ def gif_bytes(frames: list[np.ndarray], seconds_per_frame: float = 0.2, scale: i
     pictures[0].save(out, format="GIF", save_all=True, append_images=pictures[1:],
                      duration=int(seconds_per_frame * 1000), loop=0)
     return out.getvalue()
+
+
+def grids_gif(pngs: list[Path], seconds_per_frame: float = 0.4, max_frames: int = GIF_FRAMES,
+              max_side: int = GIF_SIDE) -> bytes:
+    """One run's epoch grids (PNG files, in order) as an animated GIF, b"" if none is readable.
+
+    Its memory is bounded whatever the files: at most max_frames of them, evenly spaced with the
+    last always in, each shrunk to max_side pixels a side; a file too large to decode within
+    Pillow's bomb limit, or damaged, is skipped rather than spoiling the animation.
+    """
+    stride = max(1, math.ceil(len(pngs) / max_frames))
+    chosen = pngs[::-1][::stride][::-1]
+    frames = []
+    for png in chosen:
+        try:
+            with Image.open(png) as picture:
+                picture.draft("L", (max_side, max_side))
+                picture.thumbnail((max_side, max_side), Image.NEAREST)
+                frames.append(np.asarray(picture.convert("L")))
+        except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+            continue
+    return gif_bytes(frames, seconds_per_frame) if frames else b""
 
 
 def read_png(data: bytes) -> np.ndarray:

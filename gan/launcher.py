@@ -13,8 +13,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from gan import runs, startup, waitlist
-from gan.config import RunConfig
+from gan import limits, quota, runs, startup, waitlist
+from gan.config import ConfigError, RunConfig
+from gan.errors import UserError
+from gan.limits import Limits
 
 PACKAGE_PARENT = Path(__file__).resolve().parents[1]
 LAUNCHED_AT_ENV = "GAN_LAUNCHED_AT"  # when the launcher started the trainer: cancels from before it do not apply
@@ -22,6 +24,7 @@ NO_PROBE_ENV = "GAN_NO_SPEED_PROBE"  # "1": the dashboard never starts a probe (
 # Trainers started from the dashboard run at this niceness (os.nice), unless the environment sets
 # another: on a shared server the pages answer first and training takes the CPU they leave.
 NICE_ENV, TRAINER_NICE = "GAN_TRAINER_NICE", 10
+LAPTOP = Limits()  # no caps, one run at a time
 SLOTS_ENV = "GAN_SLOTS"  # the concurrency limit a trainer was started under: it starts the next run as it ends
 
 
@@ -29,14 +32,15 @@ SLOTS_ENV = "GAN_SLOTS"  # the concurrency limit a trainer was started under: it
 class Submission:
     """What happened to a submitted config. outcome: started, resumed (from `epoch`), attached,
     finished, queued (waiting for a slot: `position` 1 is next, `busy` runs train meanwhile),
-    unresumable (`error` says why) or refused (the submitter already has run `other` training or
-    waiting, and the server allows one each)."""
+    unresumable (`error` says why), over_cap (`error`: the ConfigError of a server cap), full
+    (`error`: the server has no room, gan.quota) or refused (the submitter already has run `other`
+    training or waiting, and the server allows one each)."""
 
     run_dir: Path
     outcome: str
     epoch: int = 0
     busy: int = 0
-    error: runs.CheckpointError | None = None
+    error: UserError | None = None
     position: int | None = None
     other: Path | None = None
 
@@ -56,17 +60,27 @@ def _launch_lock(root: Path):
         yield
 
 
-def submit(root: Path, cfg: RunConfig, max_concurrent: int = 1, keep_runs: int | None = None,
-           owner: str | None = None, one_each: bool = False) -> Submission:
+def submit(root: Path, cfg: RunConfig, server: Limits = LAPTOP, owner: str | None = None,
+           run_dir: Path | None = None) -> Submission:
     """Attach to cfg's run if it exists and is alive, waiting or finished; otherwise start (or
-    resume) it in a new process, or queue it when max_concurrent processes are already training:
-    it starts by itself when a slot frees (pump). With keep_runs, the oldest ended runs beyond that
-    many are deleted after a start. A new run records `owner` (gan.owners.digest); with one_each,
-    an owner who already has a run training or waiting is refused."""
+    resume) it in a new process, or queue it when server.max_concurrent processes already train:
+    it starts by itself when a slot frees (pump).
+
+    Every start passes the server's caps (gan.limits), resumes and imported runs included. A new
+    run records `owner` (gan.owners.digest) and first makes room under the server's budget
+    (gan.quota); on a demo, an owner who already has a run training or waiting is refused.
+    run_dir names an existing run folder to resume instead of cfg's own: an imported run lives
+    in its importer's folder, never in the one a config trains in.
+    """
     root = Path(root)
+    try:
+        limits.check(cfg, server)
+    except ConfigError as error:
+        return Submission(run_dir or runs.run_path(root, cfg.run_id), "over_cap", error=error)
     with _launch_lock(root):
-        _pump_locked(root, max_concurrent)  # slots freed by trainers that died without passing them on
-        run_dir = runs.run_path(root, cfg.run_id)
+        _pump_locked(root, server.max_concurrent)  # slots freed by trainers that died without passing them on
+        explicit, run_dir = run_dir, run_dir or runs.run_path(root, cfg.run_id)
+        new = explicit is None and not run_dir.exists()
         status = runs.read_status(run_dir)
         if status.state == "finished":
             return Submission(run_dir, "finished", status.epoch)
@@ -75,21 +89,25 @@ def submit(root: Path, cfg: RunConfig, max_concurrent: int = 1, keep_runs: int |
         busy = active_runs(root)
         if status.state == "waiting":
             return Submission(run_dir, "queued", status.epoch, len(busy), position=waitlist.position(root, run_dir))
-        if one_each and owner and (other := _owned_alive(root, owner)) is not None:
+        if server.demo and owner and (other := _owned_alive(root, owner)) is not None:
             return Submission(run_dir, "refused", status.epoch, len(busy), other=other)
         try:  # a damaged or foreign checkpoint is refused here, before anything says "resuming"
             epoch = runs.check_checkpoint(run_dir, cfg)
         except runs.CheckpointError as error:
             return Submission(run_dir, "unresumable", status.epoch, error=error)
-        runs.create(root, cfg)  # only now: a refused submission leaves no folder behind
-        if owner and not runs.read_status(run_dir).owner:
+        if new:
+            try:
+                quota.make_room(root, server, owner)
+            except quota.QuotaError as error:
+                return Submission(run_dir, "full", error=error)
+        if explicit is None:
+            runs.create(root, cfg)  # only now: a refused submission leaves no folder behind
+        if owner and not status.owner:
             runs.write_status(run_dir, owner=owner)
-        if len(busy) >= max_concurrent or waitlist.waiting(root):
+        if len(busy) >= server.max_concurrent or waitlist.waiting(root):
             runs.write_status(run_dir, state="waiting", waiting_since=time.time(), pid=None, error=None)
             return Submission(run_dir, "queued", epoch, len(busy), position=waitlist.position(root, run_dir))
-        _spawn(root, run_dir, max_concurrent)
-        if keep_runs is not None:
-            prune(root, keep_runs)
+        _spawn(root, run_dir, server.max_concurrent)
     return Submission(run_dir, "resumed" if epoch > 0 else "started", epoch)
 
 
@@ -195,13 +213,3 @@ def cancel(run_dir: Path) -> None:
 def slots_of(status: runs.Status) -> int:
     """The concurrency limit to pass a freed slot on under (1 if unknown)."""
     return max(1, status.slots or 1)
-
-
-def prune(root: Path, keep: int) -> list[Path]:
-    """Delete the oldest runs beyond `keep`, never one that is training or waiting to; return what
-    was deleted."""
-    ended = [p for p in runs.list_runs(root) if not runs.read_status(p).alive]  # newest first
-    doomed = ended[keep:]
-    for run_dir in doomed:
-        runs.delete(run_dir)
-    return doomed

@@ -1,5 +1,6 @@
-"""What a server lets its visitors do: unlimited on a laptop; capped epochs, images and concurrent
-runs, and a budget of kept runs, in demo mode (GAN_DEMO=1, for a shared hosted demo)."""
+"""What a server lets its visitors do: unlimited on a laptop; in demo mode (GAN_DEMO=1, for a shared
+hosted demo or a workshop server) capped epochs and images, a budget of kept runs for each visitor,
+room for so many runs in all, and a rate of imports."""
 
 import os
 from collections.abc import Mapping
@@ -13,18 +14,22 @@ DEMO_ENV = "GAN_DEMO"
 
 @dataclass(frozen=True)
 class Limits:
-    """None means no cap. keep_runs: finished runs kept before the oldest are deleted."""
+    """None means no cap (and nothing is ever deleted)."""
 
     demo: bool = False
     max_epochs: int | None = None
     max_images: int | None = None
     max_concurrent: int = 1
-    keep_runs: int | None = None
+    keep_runs: int | None = None  # each visitor's ended runs (trained or imported) kept: their oldest go first
+    max_runs: int | None = None  # runs in all; beyond it, other visitors' ended runs go once keep_hours old
+    keep_hours: float = 24.0  # until then, nobody's start or import deletes another visitor's run
+    imports_per_hour: int | None = None  # each visitor's, and ten times that for the whole server
 
 
 def from_settings(settings: Mapping[str, str] | None = None) -> Limits:
     """Limits from environment-style settings (default os.environ): GAN_DEMO=1 turns demo mode on;
-    GAN_MAX_CONCURRENT, GAN_DEMO_MAX_EPOCHS, GAN_DEMO_MAX_IMAGES and GAN_DEMO_KEEP_RUNS adjust it."""
+    GAN_MAX_CONCURRENT, GAN_DEMO_MAX_EPOCHS, GAN_DEMO_MAX_IMAGES, GAN_DEMO_KEEP_RUNS (each visitor's),
+    GAN_DEMO_MAX_RUNS, GAN_DEMO_KEEP_HOURS and GAN_DEMO_IMPORTS_PER_HOUR adjust it."""
     settings = os.environ if settings is None else settings
 
     def number(name: str, default: int) -> int:
@@ -37,7 +42,9 @@ def from_settings(settings: Mapping[str, str] | None = None) -> Limits:
         return Limits(max_concurrent=number("GAN_MAX_CONCURRENT", 1))
     return Limits(demo=True, max_epochs=number("GAN_DEMO_MAX_EPOCHS", 10),
                   max_images=number("GAN_DEMO_MAX_IMAGES", 10000),
-                  max_concurrent=number("GAN_MAX_CONCURRENT", 1), keep_runs=number("GAN_DEMO_KEEP_RUNS", 20))
+                  max_concurrent=number("GAN_MAX_CONCURRENT", 1), keep_runs=number("GAN_DEMO_KEEP_RUNS", 5),
+                  max_runs=number("GAN_DEMO_MAX_RUNS", 100), keep_hours=number("GAN_DEMO_KEEP_HOURS", 24),
+                  imports_per_hour=number("GAN_DEMO_IMPORTS_PER_HOUR", 6))
 
 
 def starting_values(preset: str, limits: Limits) -> dict:

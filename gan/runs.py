@@ -32,6 +32,7 @@ RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 # rewrites their metrics.csv with all of them (the old rows' new columns empty).
 LEGACY_METRICS_FIELDS = ("step", "epoch", "seconds", "d_loss", "g_loss", "d_real", "d_fake", "images_per_s")
 METRICS_FIELDS = (*LEGACY_METRICS_FIELDS, "d_real_score", "d_fake_score", "d_separation")
+LOG_EVERY_STEPS = 10  # a metrics row every this many generator steps, and one at the end of each epoch
 HEARTBEAT_SECONDS = 5.0
 STALE_AFTER_SECONDS = 30.0  # a "running" run whose heartbeat is older than this has died
 STATES = ("waiting", "queued", "running", "finished", "failed", "cancelled", "interrupted")

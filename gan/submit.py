@@ -4,7 +4,8 @@ JSON line.
 python -m gan.submit --preset quick [--epochs N] [--set key=value ...] [--runs-dir DIR]
 
 The outcome is started, resumed, queued (with its position: 1 starts next), attached (it is
-training), finished (the same config already trained), unresumable or refused (a demo cap). The
+training), finished (the same config already trained), unresumable, or refused with a reason:
+bad_config, over_cap (a demo cap) or full (the server holds as many runs as it may). The
 concurrency limit and demo caps are the server's: GAN_MAX_CONCURRENT, GAN_DEMO and its settings.
 A queued run starts by itself when a slot frees, with no page open.
 """
@@ -15,6 +16,7 @@ import sys
 from gan import cli, config, launcher, limits, runs, train, waitlist
 
 PROG = "gan.submit"
+REFUSALS = ("over_cap", "full")  # the launcher's outcomes this command reports as refused, with the reason
 
 
 def parse_args(argv: list[str] | None = None):
@@ -33,14 +35,16 @@ def main(argv: list[str] | None = None) -> int:
     server = limits.from_settings()
     try:
         cfg = train.config_from_args(args)
-        limits.check(cfg, server)
     except config.ConfigError as error:
-        print(json.dumps({"outcome": "refused", "error": str(error)}))
+        print(json.dumps({"outcome": "refused", "reason": "bad_config", "error": str(error)}))
         return 2
     try:
-        sub = launcher.submit(root, cfg, server.max_concurrent, server.keep_runs)
+        sub = launcher.submit(root, cfg, server)
     except OSError as error:
         cli.fail(PROG, f"cannot write the run under {root}: {error.strerror or error}", 1)
+    if sub.outcome in REFUSALS:
+        print(json.dumps({"outcome": "refused", "reason": sub.outcome, "error": str(sub.error)}))
+        return 2
     report = {"outcome": sub.outcome, "run": sub.run_dir.name, "run_dir": str(sub.run_dir), "epoch": sub.epoch}
     if sub.outcome == "queued":
         estimate = waitlist.start_estimates(root, server.max_concurrent).get(sub.run_dir.name)

@@ -23,7 +23,6 @@ from gan.startup import StartUp
 
 GP_WEIGHT = 10.0  # WGAN-GP's gradient penalty weight (Gulrajani 2017)
 GRID_SIZE = 64
-LOG_EVERY_STEPS = 10
 CANCEL_CHECK_SECONDS = 0.5
 
 
@@ -215,7 +214,7 @@ class Progress:
 
 
 class Recorder:
-    """Follows the training loop: writes a metrics row every LOG_EVERY_STEPS steps and at each
+    """Follows the training loop: writes a metrics row every runs.LOG_EVERY_STEPS steps and at each
     epoch's end, keeps status.json's progress, heartbeat and ETA fresh, and notices a cancel within
     CANCEL_CHECK_SECONDS of its request."""
 
@@ -252,7 +251,7 @@ class Recorder:
         if self.startup_s is None:
             self.startup_s = time.time() - self.launched_at
             self.on_first_step()
-        if not self.step % LOG_EVERY_STEPS or self.batches_done == self.steps_per_epoch:
+        if not self.step % runs.LOG_EVERY_STEPS or self.batches_done == self.steps_per_epoch:
             self._log(now)
         if now - self.cancel_checked >= CANCEL_CHECK_SECONDS:
             self.cancel_checked = now

@@ -87,15 +87,7 @@ def read_grid(png: Path):
 
 def all_grids_gif(samples: list[tuple[int, Path]]):
     """A callable for the download button: the GIF is only built when someone asks for it."""
-    def build() -> bytes:
-        frames = []
-        for _, png in samples:
-            try:
-                frames.append(images.read_png(png.read_bytes()))
-            except (OSError, ValueError):
-                continue  # a damaged grid is skipped rather than spoiling the whole animation
-        return images.gif_bytes(frames, seconds_per_frame=0.4) if frames else b""
-    return build
+    return lambda: images.grids_gif([png for _, png in samples])
 
 
 def show_samples(run_dir: Path) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from gan import archive, config, data, launcher, limits, owners, runs, waitlist
+from gan import archive, config, data, launcher, limits, owners, quota, runs, waitlist
 from ui import budget_view, common, i18n
 from ui.i18n import t
 
@@ -22,9 +22,10 @@ NUMBER_STEPS = {"g_lr": (1e-5, "%.1e"), "d_lr": (1e-5, "%.1e"), "beta1": (0.05, 
                 "label_smoothing": (0.05, "%.2f"), "ema_decay": (0.001, "%.4f"),
                 "g_top_k": (0.05, "%.2f")}  # field: (step, format)
 NOTICES = {"started": st.success, "resumed": st.success, "attached": st.info, "finished": st.info,
-           "queued": st.info, "refused": st.warning, "unresumable": st.error, "error": st.error, "info": st.info}
+           "queued": st.info, "refused": st.warning, "unresumable": st.error, "over_cap": st.error, "full": st.warning,
+           "error": st.error, "info": st.info}
 TOAST_ICONS = {"started": "🚀", "resumed": "🚀", "attached": "📈", "finished": "✅", "queued": "🕒", "refused": "✋",
-               "unresumable": "⚠️", "error": "⚠️"}
+               "unresumable": "⚠️", "over_cap": "✋", "full": "✋", "error": "⚠️"}
 RECENT = 10
 REFRESH_SECONDS = 2
 
@@ -54,13 +55,13 @@ def field_widget(field: str) -> None:
                         persist_state="session", disabled=field == "epochs" and budget_view.minutes() is not None)
 
 
-def submit(cfg: config.RunConfig) -> None:
-    """Hand cfg to the launcher (which trains in another process) and remember what happened; the
-    notice is worded when shown, so it follows a change of language."""
+def submit(cfg: config.RunConfig, run_dir: Path | None = None) -> None:
+    """Hand cfg (or the run in run_dir, to resume it) to the launcher, which trains in another
+    process and holds every start to the server's caps, and remember what happened; the notice is
+    worded when shown, so it follows a change of language."""
     root = common.runs_root()
     try:
-        sub = launcher.submit(root, cfg, common.max_concurrent(), common.server_limits().keep_runs,
-                              owner=owners.digest(common.visitor_token()), one_each=common.server_limits().demo)
+        sub = launcher.submit(root, cfg, common.server_limits(), owners.digest(common.visitor_token()), run_dir)
     except OSError as error:
         notify("error", functools.partial(outcome_text, "unwritable", error=error))
         return
@@ -88,7 +89,6 @@ def submit_form() -> None:
             notify("info", functools.partial(t, "train.budget.not_yet"))
             return
         cfg = cfg.replace(epochs=epochs)
-        limits.check(cfg, common.server_limits())
     except config.ConfigError as error:
         notify("error", functools.partial(i18n.error_text, error))
     else:
@@ -142,7 +142,7 @@ def show_run(run_dir: Path, status: runs.Status, estimates: dict[str, float | No
                               args=(run_dir,), help=t("train.withdraw_help"))
         elif state != "finished" and cfg is not None and mine:
             action.button(t("train.resume") if epoch else t("train.start"), key=f"start_{run_dir.name}",
-                          on_click=submit, args=(cfg,),
+                          on_click=submit, args=(cfg, run_dir),
                           help=t("train.resume_help", epoch=epoch) if epoch else t("train.start_help"))
         if state == "failed":
             text.error(i18n.plain(i18n.error_text(status.error)) if status.error else t("train.failed"))
@@ -216,12 +216,15 @@ def show_sharing() -> None:
         upload = common.file_uploader(t("train.share.import"), ["zip"], key="share_import",
                                       help=t("train.share.import_help"))
         if upload is not None:
-            try:
-                done = archive.import_run(upload, common.runs_root())
-            except archive.ArchiveError as error:
+            root, server, owner = common.runs_root(), common.server_limits(), owners.digest(common.visitor_token())
+            try:  # on a shared server an import is counted, and takes the place of the importer's oldest run
+                quota.note_import(root, server, owner)
+                quota.make_room(root, server, owner)
+                done = archive.import_run(upload, root, owner=owner)
+            except (archive.ArchiveError, quota.QuotaError) as error:
                 st.error(t("train.share.refused", error=i18n.error_text(error)))
             else:
-                st.success(t("train.share.existed" if done.existed else "train.share.imported", id=done.run_id))
+                st.success(t("train.share.existed" if done.existed else "train.share.imported", id=done.path.name))
 
 
 st.header(t("train.share.title"))

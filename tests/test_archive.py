@@ -7,7 +7,7 @@ import zipfile
 import numpy as np
 import pytest
 
-from gan import archive, runs, sampling
+from gan import archive, launcher, owners, runs, sampling
 from gan.archive import ArchiveError, ImportLimits
 from gan.config import RunConfig
 
@@ -93,8 +93,8 @@ def test_round_trip_installs_the_same_run(finished_run, runs_root):
     imported = archive.import_run(blob, runs_root)
     cfg = runs.read_config(finished_run)
     assert not imported.existed and imported.run_id == cfg.run_id
-    assert imported.path == runs_root / cfg.run_id
-    assert [p.name for p in runs_root.iterdir()] == [cfg.run_id]  # no staging folder left
+    assert imported.path == runs_root / f"imported-local-{cfg.run_id}"
+    assert [p.name for p in runs_root.iterdir()] == [imported.path.name]  # no staging folder left
     assert runs.read_config(imported.path) == cfg
     for name in ("config.json", "metrics.csv", "generator.keras", "checkpoint.npz", "samples/epoch_0001.png"):
         assert (imported.path / name).read_bytes() == (finished_run / name).read_bytes(), name
@@ -119,16 +119,45 @@ def test_importing_a_run_that_is_already_here_keeps_it(exported, runs_root):
     again = archive.import_run(exported, runs_root)
     assert again.existed and again.path == first.path
     assert (first.path / "metrics.csv").read_text() == "step,epoch\n"
-    assert sorted(p.name for p in runs_root.iterdir()) == [first.run_id]
+    assert sorted(p.name for p in runs_root.iterdir()) == [first.path.name]
 
 
-def test_a_foreign_folder_with_the_run_id_is_not_overwritten(exported, runs_root):
-    run_id = next(iter(members(exported))).split("/")[0]
-    (runs_root / run_id).mkdir()
-    (runs_root / run_id / "config.json").write_text("{}")
+def test_an_import_lives_in_its_importers_folder_and_never_answers_for_its_config(exported, runs_root):
+    alice, bob = owners.digest("alice-token-1"), owners.digest("bob-token-22")
+    hers = archive.import_run(exported, runs_root, owner=alice)
+    his = archive.import_run(exported, runs_root, owner=bob)
+    assert hers.path != his.path and archive.is_imported(hers.path) and archive.is_imported(his.path)
+    assert (runs.read_status(hers.path).owner, runs.read_status(his.path).owner) == (alice, bob)
+    assert runs.read_status(hers.path).state == "finished"
+    cfg = runs.read_config(hers.path)
+    assert not runs.run_path(runs_root, cfg.run_id).exists()
+    # The next visitor who trains these settings gets a run of their own, not the importer's "finished" one.
+    started = launcher.submit(runs_root, cfg, owner=owners.digest("carol-token-3"))
+    try:
+        assert started.outcome == "started" and started.run_dir == runs_root / cfg.run_id
+    finally:
+        launcher.cancel(started.run_dir)
+
+
+def test_csvs_longer_than_the_run_can_have_written_are_refused(exported, runs_root, tmp_path):
+    cfg = RunConfig.from_dict(json.loads(next(v for k, v in members(exported).items() if k.endswith("config.json"))))
+    most = archive.max_rows("metrics.csv", cfg)
+    row = "1,1,0.5,1.3,0.7,0.5,0.5,100,0.1,-0.1,0.6\n"
+    header = ",".join(runs.METRICS_FIELDS) + "\n"
+    archive.import_run(altered(exported, **{"metrics.csv": (header + row * most).encode()}), tmp_path / "accepted")
+    refused(altered(exported, **{"metrics.csv": (header + row * (most + 1)).encode()}), runs_root,
+            f"metrics.csv is longer than its run can have written (at most {most} rows)")
+    quality = ",".join(runs.QUALITY_FIELDS) + "\n" + ",".join(["1"] * len(runs.QUALITY_FIELDS)) + "\n"
+    refused(altered(exported, **{"quality.csv": (quality * 3).encode()}), runs_root, "quality.csv is longer")
+
+
+def test_a_foreign_folder_with_the_imports_name_is_not_overwritten(exported, runs_root):
+    folder = archive.imported_name(None, next(iter(members(exported))).split("/")[0])
+    (runs_root / folder).mkdir()
+    (runs_root / folder / "config.json").write_text("{}")
     with pytest.raises(ArchiveError, match="already exists"):
         archive.import_run(exported, runs_root)
-    assert (runs_root / run_id / "config.json").read_text() == "{}"
+    assert (runs_root / folder / "config.json").read_text() == "{}"
 
 
 # --- the imported status never claims a process --------------------------------------------
@@ -355,7 +384,7 @@ def test_a_run_that_has_not_finished_an_epoch_imports_as_interrupted(runs_root):
     entries = {f"{cfg.run_id}/config.json": json.dumps(cfg.to_dict()).encode(),
                f"{cfg.run_id}/status.json": b'{"state": "queued", "pid": 1}'}
     imported = archive.import_run(rezip(entries), runs_root)
-    assert imported.path.name == cfg.run_id
+    assert imported.path.name == f"imported-local-{cfg.run_id}"
     assert runs.read_status(imported.path).state == "interrupted"
 
 
@@ -366,7 +395,7 @@ def test_hostile_json_and_csv_are_refused_with_a_message_not_a_crash(exported, r
             "status.json is damaged")
     digits = np.random.default_rng(0).integers(0, 10, 300_000).astype(np.uint8) + ord("0")
     long_line = ",".join(runs.METRICS_FIELDS).encode() + b"\n" + digits.tobytes() + b"\n"  # past csv's field limit
-    refused(altered(exported, **{"metrics.csv": long_line}), runs_root, "Line 2 of the archive's metrics.csv")
+    refused(altered(exported, **{"metrics.csv": long_line}), runs_root, "metrics.csv is longer than its run")
 
 
 def test_a_huge_config_value_is_not_echoed_whole(exported, runs_root):

@@ -247,7 +247,8 @@ def test_demo_limits_are_stated_in_chinese(runs_root, monkeypatch):
     at.number_input(key="train_epochs").set_value(4)
     at.button(key="train_submit").click().run()
     assert not at.exception
-    assert [error.value for error in at.error] == ["**训练轮数**（epochs）在这个共享演示服务器上不能超过 3，当前为 4"]
+    said = "没有开始：**训练轮数**（epochs）在这个共享演示服务器上不能超过 3，当前为 4"
+    assert [error.value for error in at.error] == [said]
     assert runs.list_runs(runs_root) == []
 
 

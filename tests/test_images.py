@@ -1,5 +1,8 @@
+import io
+
 import numpy as np
 import pytest
+from PIL import Image
 
 from gan import images
 
@@ -22,3 +25,17 @@ def test_png_and_gif_round_trip():
 def test_unreadable_png_is_a_value_error():
     with pytest.raises(ValueError, match="not a readable image"):
         images.read_png(b"\x89PNG\r\n\x1a\n truncated")
+
+
+def test_a_runs_grids_make_a_gif_of_bounded_frames_and_size_with_the_last_grid_in(tmp_path):
+    pngs = []
+    for n in range(30):
+        path = tmp_path / f"epoch_{n:04d}.png"
+        path.write_bytes(images.png_bytes(np.full((40, 60), n * 8, np.uint8)))
+        pngs.append(path)
+    (tmp_path / "epoch_0007.png").write_bytes(b"not a png")  # a damaged one is skipped
+    gif = Image.open(io.BytesIO(images.grids_gif(pngs, max_frames=7, max_side=16)))
+    assert gif.n_frames <= 7 and max(gif.size) <= 16
+    gif.seek(gif.n_frames - 1)
+    assert np.asarray(gif.convert("L")).mean() == pytest.approx(29 * 8, abs=2)
+    assert images.grids_gif([tmp_path / "epoch_0007.png"]) == b""

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from gan import launcher, runs, speed, training, waitlist
+from gan.limits import Limits
 from tests.conftest import tiny_config
 
 pytestmark = pytest.mark.slow  # every test here starts trainer processes
@@ -23,7 +24,7 @@ def wait_until_ended(run_dir, timeout=180.0):
 def test_concurrent_identical_submissions_start_one_process(runs_root):
     cfg = tiny_config(seed=11)
     with ThreadPoolExecutor(8) as pool:
-        results = list(pool.map(lambda _: launcher.submit(runs_root, cfg, max_concurrent=4), range(8)))
+        results = list(pool.map(lambda _: launcher.submit(runs_root, cfg, Limits(max_concurrent=4)), range(8)))
     assert sorted(r.outcome for r in results) == ["attached"] * 7 + ["started"]
     assert len({r.run_dir for r in results}) == 1
     status = wait_until_ended(results[0].run_dir)
@@ -33,13 +34,13 @@ def test_concurrent_identical_submissions_start_one_process(runs_root):
 
 
 def test_beyond_the_limit_runs_queue_in_order_and_the_next_starts_when_a_slot_frees(runs_root):
-    first = launcher.submit(runs_root, tiny_config(seed=21), max_concurrent=1)  # still importing TensorFlow below
-    second = launcher.submit(runs_root, tiny_config(seed=22), max_concurrent=1)
-    third = launcher.submit(runs_root, tiny_config(seed=23), max_concurrent=1)
+    first = launcher.submit(runs_root, tiny_config(seed=21), Limits(max_concurrent=1))  # still starting below
+    second = launcher.submit(runs_root, tiny_config(seed=22), Limits(max_concurrent=1))
+    third = launcher.submit(runs_root, tiny_config(seed=23), Limits(max_concurrent=1))
     assert first.outcome == "started"
     assert (second.outcome, second.position, second.busy) == ("queued", 1, 1)
     assert (third.outcome, third.position) == ("queued", 2)
-    again = launcher.submit(runs_root, tiny_config(seed=23), max_concurrent=1)
+    again = launcher.submit(runs_root, tiny_config(seed=23), Limits(max_concurrent=1))
     assert again.position == 2  # the same config keeps its place
     assert waitlist.waiting(runs_root) == [second.run_dir, third.run_dir]
     launcher.withdraw(third.run_dir)
@@ -53,19 +54,19 @@ def test_a_queued_run_can_be_withdrawn_and_rejoins_at_the_back(runs_root):
     busy = runs.write_status(runs.run_path(runs_root, tiny_config(seed=24).run_id), state="running",
                              pid=os.getpid(), heartbeat=time.time())  # a slot held by a live process
     assert busy.active
-    queued = [launcher.submit(runs_root, tiny_config(seed=s), max_concurrent=1) for s in (25, 26)]
+    queued = [launcher.submit(runs_root, tiny_config(seed=s), Limits(max_concurrent=1)) for s in (25, 26)]
     assert [q.position for q in queued] == [1, 2]
     assert launcher.withdraw(queued[0].run_dir) and not launcher.withdraw(queued[0].run_dir)
     assert runs.read_status(queued[0].run_dir).state == "cancelled"
     assert waitlist.position(runs_root, queued[1].run_dir) == 1
-    assert launcher.submit(runs_root, tiny_config(seed=25), max_concurrent=1).position == 2
+    assert launcher.submit(runs_root, tiny_config(seed=25), Limits(max_concurrent=1)).position == 2
 
 
 def test_start_estimates_follow_the_training_runs_eta_and_the_measured_speeds(runs_root):
     cfg = tiny_config(seed=27, epochs=3, n_images=100)
     training = runs.create(runs_root, tiny_config(seed=28))
     runs.write_status(training, state="running", pid=os.getpid(), heartbeat=time.time(), eta_s=60.0)
-    queued = [launcher.submit(runs_root, cfg.replace(seed=s), max_concurrent=1) for s in (29, 30)]
+    queued = [launcher.submit(runs_root, cfg.replace(seed=s), Limits(max_concurrent=1)) for s in (29, 30)]
     assert waitlist.start_estimates(runs_root, 1) == {queued[0].run_dir.name: 60.0, queued[1].run_dir.name: None}
     speed.record(runs_root, cfg, speed.Speed(0.1, 5.0, time.time(), "probe"))  # 10 s an epoch, 5 s to start
     assert waitlist.start_estimates(runs_root, 1) == {queued[0].run_dir.name: 60.0, queued[1].run_dir.name: 95.0}

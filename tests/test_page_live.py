@@ -13,6 +13,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from gan import runs, sampling
+from gan.limits import Limits
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
@@ -239,7 +240,7 @@ def test_a_queued_run_shows_its_place_in_line(runs_root):
 
     holder = runs.create(runs_root, tiny_config(seed=90))
     runs.write_status(holder, state="running", pid=os.getpid(), heartbeat=time.time())
-    queued = launcher.submit(runs_root, tiny_config(seed=91), max_concurrent=1)
+    queued = launcher.submit(runs_root, tiny_config(seed=91), Limits(max_concurrent=1))
     at = AppTest.from_file(APP, default_timeout=60)
     at.switch_page("pages/live.py")
     at.query_params["run"] = queued.run_dir.name

@@ -1,8 +1,11 @@
 """The Train page: a form of every setting, presets that refill it, clear errors, cached runs
 started in their own process, and a run list with progress, Cancel and Resume."""
 
+import io
+import json
 import os
 import time
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -10,6 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 from gan import config, launcher, owners, runs, speed, training
 from gan.errors import UserError
+from gan.limits import Limits
 from tests.conftest import TINY, tiny_config
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
@@ -206,13 +210,14 @@ def test_a_run_goes_out_as_a_zip_and_comes_back_in(runs_root, finished_run, tmp_
     from gan import archive
 
     blob = archive.export_run(runs_root / finished_run.name)
-    other = tmp_path / "other"
-    other.mkdir()
-    at.sidebar.text_input(key="runs_root").set_value(str(other)).run()
     at.file_uploader(key="share_import").upload("run.zip", blob, "application/zip").run()
     assert not at.exception
-    assert [s.value for s in at.success] == [f"Imported run {finished_run.name}: it is now in the run lists."]
-    assert runs.read_config(other / finished_run.name) == runs.read_config(finished_run)
+    folder = archive.imported_name(owners.digest(at.session_state["me"]), finished_run.name)
+    assert [s.value for s in at.success] == [
+        f"Imported run {folder}: it is now in the run lists, as yours and marked imported."]
+    assert runs.read_config(runs_root / folder) == runs.read_config(finished_run)
+    at.run()
+    assert any(name.startswith(f"{finished_run.name} (imported) · ") for name in at.selectbox(key="share_run").options)
 
     doctored = io.BytesIO()
     with zipfile.ZipFile(doctored, "w") as zf:
@@ -299,7 +304,7 @@ def test_only_the_submitter_or_the_host_gets_a_runs_buttons(runs_root, monkeypat
     monkeypatch.setenv("GAN_HOST_KEY", "open-sesame")
     holder = runs.create(runs_root, tiny_config(seed=90))
     runs.write_status(holder, state="running", pid=os.getpid(), heartbeat=time.time())
-    queued = launcher.submit(runs_root, tiny_config(seed=91), max_concurrent=1, owner=owners.digest("alice-token-1"))
+    queued = launcher.submit(runs_root, tiny_config(seed=91), Limits(max_concurrent=1), owners.digest("alice-token-1"))
     key = f"withdraw_{queued.run_dir.name}"
     alice = open_as("alice-token-1")
     assert not alice.exception and any(b.key == key for b in alice.button)
@@ -320,11 +325,70 @@ def test_on_a_demo_a_visitor_trains_one_run_at_a_time(runs_root, monkeypatch):
     monkeypatch.setenv("GAN_DEMO", "1")
     holder = runs.create(runs_root, tiny_config(seed=90))
     runs.write_status(holder, state="running", pid=os.getpid(), heartbeat=time.time())
-    first = launcher.submit(runs_root, tiny_config(seed=92), owner=owners.digest("carol-token-3"), one_each=True)
-    second = launcher.submit(runs_root, tiny_config(seed=93), owner=owners.digest("carol-token-3"), one_each=True)
-    other = launcher.submit(runs_root, tiny_config(seed=94), owner=owners.digest("dave-token-44"), one_each=True)
+    first = launcher.submit(runs_root, tiny_config(seed=92), Limits(demo=True), owners.digest("carol-token-3"))
+    second = launcher.submit(runs_root, tiny_config(seed=93), Limits(demo=True), owners.digest("carol-token-3"))
+    other = launcher.submit(runs_root, tiny_config(seed=94), Limits(demo=True), owners.digest("dave-token-44"))
     assert (first.outcome, second.outcome, other.outcome) == ("queued", "refused", "queued")
     assert second.other == first.run_dir and not second.run_dir.exists()
     at = open_as("carol-token-3")
     assert not any(b.key == f"withdraw_{other.run_dir.name}" for b in at.button)  # dave's
     assert not any(b.key == f"cancel_{holder.name}" for b in at.button)  # from the command line: host only on a demo
+
+
+def test_only_the_host_changes_where_runs_live_and_how_many_train(runs_root, tmp_path, monkeypatch):
+    settings = f"Runs are kept in {runs_root}; 1 train at a time. The host sets these."
+    visitor = open_as("erin-token-55")
+    assert not any(w.key in ("runs_root", "max_concurrent") for w in [*visitor.text_input, *visitor.number_input])
+    assert settings in [c.value for c in visitor.caption]
+    monkeypatch.setenv("GAN_HOST_KEY", "open-sesame")
+    host = open_as("host-token-66")
+    assert not any(w.key == "runs_root" for w in host.text_input)
+    host.text_input(key="host_key").set_value("open-sesame").run()
+    host.text_input(key="runs_root").set_value(str(tmp_path / "elsewhere")).run()
+    host.number_input(key="max_concurrent").set_value(3).run()
+    assert not host.exception and settings not in [c.value for c in host.caption]
+    assert settings in [c.value for c in open_as("erin-token-55").caption]  # the server's own, for everyone else
+
+
+def test_every_start_path_passes_the_demo_caps_an_imported_run_included(runs_root, finished_run, monkeypatch):
+    from gan import archive
+
+    monkeypatch.setenv("GAN_DEMO", "1")
+    monkeypatch.setenv("GAN_DEMO_MAX_EPOCHS", "3")
+    cfg = runs.read_config(finished_run).replace(epochs=1000, n_images=70000)
+    entries = {f"{cfg.run_id}/config.json": json.dumps(cfg.to_dict()).encode()}
+    blob = io.BytesIO()
+    with zipfile.ZipFile(blob, "w") as zf:
+        for name, data in entries.items():
+            zf.writestr(name, data)
+    owner = owners.digest("frank-token-77")
+    imported = archive.import_run(blob.getvalue(), runs_root, owner=owner)
+    at = open_as("frank-token-77")
+    at.button(key=f"start_{imported.path.name}").click().run()
+    assert not at.exception
+    assert [e.value for e in at.error] == ["Not started: **Epochs** — epochs: must be at most 3 on this shared demo "
+                                           "server, not 1000"]
+    assert runs.read_status(imported.path).state == "interrupted" and not runs.read_status(imported.path).pid
+
+
+def test_resuming_an_imported_run_trains_it_in_its_own_folder(runs_root, finished_run):
+    from gan import archive
+
+    cfg = runs.read_config(finished_run).replace(epochs=2)
+    blob = archive.export_run(finished_run, checkpoint=True)
+    with zipfile.ZipFile(io.BytesIO(blob)) as zf:
+        entries = {name.replace(finished_run.name, cfg.run_id): zf.read(name) for name in zf.namelist()}
+    entries[f"{cfg.run_id}/config.json"] = json.dumps(cfg.to_dict()).encode()
+    del entries[f"{cfg.run_id}/generator.keras"]
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as zf:
+        for name, data in entries.items():
+            zf.writestr(name, data)
+    imported = archive.import_run(out.getvalue(), runs_root, owner=owners.digest("gina-token-88"))
+    assert runs.read_status(imported.path).epoch == 1
+    resumed = launcher.submit(runs_root, cfg, owner=owners.digest("gina-token-88"), run_dir=imported.path)
+    try:
+        assert resumed.outcome == "resumed" and resumed.epoch == 1 and resumed.run_dir == imported.path
+        assert not (runs_root / cfg.run_id).exists()
+    finally:
+        launcher.cancel(imported.path)

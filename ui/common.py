@@ -2,6 +2,7 @@
 status labels. No TensorFlow here."""
 
 import contextlib
+import dataclasses
 import json
 import os
 import re
@@ -9,7 +10,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from gan import limits, owners, runs, sampling, startup, waitlist
+from gan import archive, limits, owners, runs, sampling, startup, waitlist
 from ui import i18n
 from ui.i18n import t
 
@@ -44,8 +45,11 @@ def server_settings() -> dict[str, str]:
 
 
 def server_limits() -> limits.Limits:
-    """The server's limits (gan.limits) from its settings."""
-    return limits.from_settings(server_settings())
+    """The server's limits (gan.limits) from its settings; the host may change how many train at
+    once in the sidebar."""
+    server = limits.from_settings(server_settings())
+    chosen = st.session_state.get("max_concurrent") if is_host() else None
+    return dataclasses.replace(server, max_concurrent=int(chosen)) if chosen else server
 
 
 def visitor_token() -> str:
@@ -71,19 +75,22 @@ def may_act(status: runs.Status) -> bool:
 
 
 def runs_root() -> Path:
-    """The runs root chosen in the sidebar (default $GAN_RUNS_DIR or ./runs; fixed in demo mode)."""
-    if server_limits().demo:
-        return runs.resolve_root()
-    return runs.resolve_root(st.session_state.get("runs_root") or None)
+    """The runs root: $GAN_RUNS_DIR or ./runs, or the folder the host chose in the sidebar."""
+    return runs.resolve_root(st.session_state.get("runs_root") or None if is_host() else None)
 
 
 def max_concurrent() -> int:
-    cap = server_limits()
-    return cap.max_concurrent if cap.demo else int(st.session_state.get("max_concurrent") or cap.max_concurrent)
+    return server_limits().max_concurrent
 
 
 def sidebar() -> None:
-    """The shared sidebar: the language, where runs live, how many may train at once, and the workshop path."""
+    """The shared sidebar: the language, the host key, the server's settings, and the workshop path.
+
+    Only the host changes where runs live and how many train at once: `streamlit run` listens on
+    every network interface unless told otherwise, so anyone on a workshop's Wi-Fi could otherwise
+    point the runs folder anywhere the server may write, or lift its limit. Without GAN_HOST_KEY
+    they come from the environment alone (GAN_RUNS_DIR, GAN_MAX_CONCURRENT).
+    """
     cap = server_limits()
     with st.sidebar:
         st.segmented_control(t("sidebar.language"), list(i18n.LANGUAGES), format_func=i18n.LANGUAGES.get,
@@ -92,15 +99,17 @@ def sidebar() -> None:
         visitor_token()
         if server_settings().get(owners.HOST_KEY_ENV):
             st.text_input(t("sidebar.host_key"), type="password", key="host_key", help=t("sidebar.host_key_help"))
-            if is_host():
-                st.caption(t("sidebar.host_on"))
-        if cap.demo:  # visitors of a shared server must not repoint it or lift its limits
-            st.info(t("sidebar.demo", epochs=cap.max_epochs, images=cap.max_images, concurrent=cap.max_concurrent))
-        else:
+        if cap.demo:
+            st.info(t("sidebar.demo", epochs=cap.max_epochs, images=cap.max_images, concurrent=cap.max_concurrent,
+                      keep=cap.keep_runs))
+        if is_host():
+            st.caption(t("sidebar.host_on"))
             st.text_input(t("sidebar.runs_folder"), value=str(runs.resolve_root()), key="runs_root",
                           help=t("sidebar.runs_folder_help"))
             st.number_input(t("sidebar.max_concurrent"), 1, 8, value=cap.max_concurrent, key="max_concurrent",
                             help=t("sidebar.max_concurrent_help"))
+        else:
+            st.caption(t("sidebar.settings", folder=runs_root(), concurrent=cap.max_concurrent))
         st.markdown(t("sidebar.workshop"))
 
 
@@ -152,7 +161,8 @@ def run_name(run_dir: Path) -> str:
     if cfg is None:
         return t("run.unreadable", id=run_dir.name)
     arch = t("run.conditional", arch=cfg.architecture) if cfg.conditional else cfg.architecture
-    return t("run.name", id=run_dir.name, arch=arch, loss=cfg.loss, epochs=cfg.epochs)
+    name = t("run.imported", id=cfg.run_id) if archive.is_imported(run_dir) else run_dir.name
+    return t("run.name", id=name, arch=arch, loss=cfg.loss, epochs=cfg.epochs)
 
 
 def run_label(run_dir: Path) -> str:

@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from gan import runs, startup, waitlist
+from gan import owners, runs, startup, waitlist
 from gan.config import RunConfig
 
 PACKAGE_PARENT = Path(__file__).resolve().parents[1]
@@ -57,12 +57,15 @@ def _launch_lock(root: Path):
 
 
 def submit(root: Path, cfg: RunConfig, max_concurrent: int = 1, keep_runs: int | None = None,
-           owner: str | None = None, one_each: bool = False) -> Submission:
+           owner: str | None = None, one_each: bool = False, display_name: str | None = None,
+           budget_minutes: float | None = None) -> Submission:
     """Attach to cfg's run if it exists and is alive, waiting or finished; otherwise start (or
     resume) it in a new process, or queue it when max_concurrent processes are already training:
     it starts by itself when a slot frees (pump). With keep_runs, the oldest ended runs beyond that
-    many are deleted after a start. A new run records `owner` (gan.owners.digest); with one_each,
-    an owner who already has a run training or waiting is refused."""
+    many are deleted after a start. A run without an owner records `owner` (gan.owners.digest) and
+    their `display_name` (bounded by gan.owners.display_name), and one without a budget the
+    `budget_minutes` its epochs were planned for; with one_each, an owner who already has a run
+    training or waiting is refused."""
     root = Path(root)
     with _launch_lock(root):
         _pump_locked(root, max_concurrent)  # slots freed by trainers that died without passing them on
@@ -82,8 +85,7 @@ def submit(root: Path, cfg: RunConfig, max_concurrent: int = 1, keep_runs: int |
         except runs.CheckpointError as error:
             return Submission(run_dir, "unresumable", status.epoch, error=error)
         runs.create(root, cfg)  # only now: a refused submission leaves no folder behind
-        if owner and not runs.read_status(run_dir).owner:
-            runs.write_status(run_dir, owner=owner)
+        _record_submitter(run_dir, owner, display_name, budget_minutes)
         if len(busy) >= max_concurrent or waitlist.waiting(root):
             runs.write_status(run_dir, state="waiting", waiting_since=time.time(), pid=None, error=None)
             return Submission(run_dir, "queued", epoch, len(busy), position=waitlist.position(root, run_dir))
@@ -91,6 +93,20 @@ def submit(root: Path, cfg: RunConfig, max_concurrent: int = 1, keep_runs: int |
         if keep_runs is not None:
             prune(root, keep_runs)
     return Submission(run_dir, "resumed" if epoch > 0 else "started", epoch)
+
+
+def _record_submitter(run_dir: Path, owner: str | None, display_name: str | None,
+                      budget_minutes: float | None) -> None:
+    """Record who submitted the run, under which name and with which budget, where it records none
+    yet. The name goes with the ownership: resuming someone else's run does not rename it."""
+    status = runs.read_status(run_dir)
+    fields = {}
+    if owner and not status.owner:
+        fields.update(owner=owner, display_name=owners.display_name(display_name))
+    if budget_minutes and status.budget_minutes is None:
+        fields["budget_minutes"] = budget_minutes
+    if fields:
+        runs.write_status(run_dir, **fields)
 
 
 def _owned_alive(root: Path, owner: str) -> Path | None:

@@ -13,8 +13,8 @@ from ui.i18n import t
 
 common.use_the_router()
 
-CARDS = 16  # grids shown as cards, best first; the table lists every run of the group
-PER_ROW = 4
+CARDS = 12  # grids shown as cards, best first; the table lists every run of the group
+PER_ROW = 3  # a grid about 400 pixels wide: digits big enough to judge
 MEDALS = ("🥇", "🥈", "🥉")
 REFRESH_SECONDS = 15  # while runs train: a finished one joins without a reload
 
@@ -28,9 +28,10 @@ def collect(root: str, stamp: tuple) -> gallery.Gallery:
 
 def group_label(group: gallery.Group) -> str:
     """The group's data and budget or epochs; not its size, which changes as runs finish and would
-    make the selectbox lose the choice."""
+    make the selectbox lose the choice. (An option is plain text: a source unknown here is shown as
+    its run recorded it.)"""
     key = f"gallery.source.{group.source}"
-    data = t(key) if key in i18n.catalogue(i18n.DEFAULT) else i18n.plain(group.source)
+    data = t(key) if key in i18n.catalogue(i18n.DEFAULT) else group.source
     if group.budget_minutes:
         return t("gallery.group_budget", data=data, images=group.n_images, minutes=group.budget_minutes)
     return t("gallery.group_epochs", data=data, images=group.n_images, epochs=group.epochs)
@@ -64,8 +65,9 @@ def table(ranked: list[tuple[int | None, gallery.Entry]]) -> None:
     """Every run of the group in one sortable table (names as typed: table cells are never markup)."""
     columns = ("rank", "name", "model", "loss", "conditional", "epochs", "fdd", "score", "confident", "finished")
     rows = [(rank, t("gallery.imported") if e.imported else e.display_name or t("gallery.anonymous"),
-             e.architecture, e.loss, e.conditional, e.epochs, e.fdd, e.score, e.confident,
-             datetime.fromtimestamp(e.finished)) for rank, e in ranked]
+             e.architecture, e.loss, e.conditional, e.epochs, e.fdd, e.score,
+             None if e.confident is None else 100 * e.confident, datetime.fromtimestamp(e.finished))
+            for rank, e in ranked]
     label = {name: t(f"gallery.column.{name}") for name in columns}
     st.dataframe(pd.DataFrame(rows, columns=columns), hide_index=True, width="stretch", column_config={
         **{name: st.column_config.Column(label[name]) for name in ("name", "model", "loss", "epochs")},
@@ -73,13 +75,15 @@ def table(ranked: list[tuple[int | None, gallery.Entry]]) -> None:
         "conditional": st.column_config.CheckboxColumn(label["conditional"]),
         "fdd": st.column_config.NumberColumn(label["fdd"], format="%.2f"),
         "score": st.column_config.NumberColumn(label["score"], format="%.2f"),
-        "confident": st.column_config.ProgressColumn(label["confident"], format="percent", min_value=0, max_value=1),
+        "confident": st.column_config.ProgressColumn(label["confident"], format="%.0f%%", min_value=0, max_value=100),
         "finished": st.column_config.DatetimeColumn(label["finished"], format="HH:mm"),
     })
 
 
 def card(rank: int | None, entry: gallery.Entry, medals: bool) -> None:
-    place = MEDALS[rank - 1] if medals and rank and rank <= len(MEDALS) else f"#{rank}" if rank else "—"
+    place = f"#{rank}" if rank else "—"  # the number too: a browser without an emoji font still shows the rank
+    if medals and rank and rank <= len(MEDALS):
+        place = f"{MEDALS[rank - 1]} {place}"
     with st.container(border=True):
         st.markdown(f"**{place} · {who(entry)}**")
         if entry.grid is not None:
@@ -88,7 +92,8 @@ def card(rank: int | None, entry: gallery.Entry, medals: bool) -> None:
             st.caption(t("gallery.no_grid"))
         st.caption(settings(entry))
         st.markdown(quality_line(entry))
-        st.page_link("pages/live.py", label=t("gallery.live"), icon="📈", query_params={"run": entry.run_id})
+        st.page_link("pages/live.py", label=t("gallery.live"), icon=":material/monitoring:",
+                     query_params={"run": entry.run_id})
 
 
 def show(training: bool) -> None:

@@ -1,6 +1,7 @@
 """The Class gallery page (AppTest): finished runs as cards and a table, in comparable groups,
 ranked by the chosen measure, names shown as plain text, in English and in Chinese."""
 
+import json
 import re
 import time
 from pathlib import Path
@@ -52,15 +53,15 @@ def test_the_largest_comparable_group_is_ranked_by_fdd_with_medals(runs_root):
     group = at.selectbox(key="gallery_group")
     assert group.value == gallery.Group("bundled", 64, 2.0, None)
     assert group.options == ["MNIST (bundled 10,000) · 64 images · 2-minute budget",
-                             "MNIST (bundled 10,000) · 64 images · 1 epochs"]
+                             "MNIST (bundled 10,000) · 64 images · 1 epoch(s)"]
     headings = cards(at)
-    assert len(headings) == 16 and len(at.image) == 15  # seed 5 kept no grid
-    assert headings[:4] == [f"**🥇 · {i18n.plain(NAME)}**", "**🥈 · imported run**", "**🥉 · anonymous**",
+    assert len(headings) == 12 and len(at.image) == 11  # seed 5 kept no grid
+    assert headings[:4] == [f"**🥇 #1 · {i18n.plain(NAME)}**", "**🥈 #2 · imported run**", "**🥉 #3 · anonymous**",
                             "**#4 · anonymous**"]
     assert "This run kept no sample grid." in [c.value for c in at.caption]
     assert "FDD **1.00** · score **9.9** · **97%** confident" in [block.value for block in at.markdown]
     captions = " ".join(c.value for c in at.caption)
-    assert "20 run(s) in this group" in captions and "the first 16 in this order" in captions
+    assert "20 run(s) in this group" in captions and "the first 12 in this order" in captions
     table = at.dataframe[0].value
     assert len(table) == 20 and list(table["fdd"][:3]) == [1.0, 2.0, 4.0]
     assert table["name"][0] == NAME  # a table cell is text, never markup
@@ -86,7 +87,7 @@ def test_a_run_without_quality_says_it_is_not_measured_yet(runs_root):
     fake_finished_run(runs_root, 2)
     at = open_gallery()
     assert not at.exception
-    assert cards(at) == ["**🥇 · anonymous**", "**— · anonymous**"]
+    assert cards(at) == ["**🥇 #1 · anonymous**", "**— · anonymous**"]
     assert "quality not measured yet" in [block.value for block in at.markdown]
 
 
@@ -110,7 +111,9 @@ def test_the_chinese_page_has_no_english_sentences(runs_root):
              *at.selectbox(key="gallery_sort").options]
     assert shown and not [text for text in shown if ENGLISH_SENTENCE.search(text)]
     assert at.selectbox(key="gallery_group").options[0] == "MNIST（附带的 10,000 个数字） · 64 张图像 · 限时 2 分钟"
-    assert "**🥈 · 导入的任务**" in cards(at) and "**🥉 · 匿名**" in cards(at)
+    assert "**🥈 #2 · 导入的任务**" in cards(at) and "**🥉 #3 · 匿名**" in cards(at)
     assert "dcgan_lean · hinge · 1 轮 · 64 张图像 · 限时 2 分钟" in [c.value for c in at.caption]
+    headers = [column["label"] for column in json.loads(at.dataframe[0].proto.columns).values() if "label" in column]
+    assert len(headers) == 10 and [label for label in headers if not CJK.search(label)] == ["FDD"]  # FDD in both
     untranslated = [text for text in shown if not CJK.search(text)]
-    assert untranslated == [f"**🥇 · {i18n.plain(NAME)}**"]  # a visitor's name is shown as they typed it
+    assert untranslated == [f"**🥇 #1 · {i18n.plain(NAME)}**"]  # a visitor's name is shown as they typed it

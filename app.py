@@ -14,7 +14,10 @@ PAGES = {
         st.Page("pages/train.py", title=t("nav.train_page"), icon=":material/model_training:"),
         st.Page("pages/live.py", title=t("nav.live"), icon=":material/monitoring:"),
     ],
-    t("nav.explore"): [st.Page("pages/sample.py", title=t("nav.sample"), icon=":material/casino:")],
+    t("nav.explore"): [
+        st.Page("pages/sample.py", title=t("nav.sample"), icon=":material/casino:"),
+        st.Page("pages/gallery.py", title=t("nav.gallery"), icon=":material/photo_library:"),
+    ],
 }
 
 page = st.navigation(PAGES)

@@ -76,14 +76,19 @@ def open_train(browser, url: str, token: str | None = None):
 
 def press_start(page, seed: int) -> tuple[str, int | None]:
     """Set the seed, press Start; (run id, shown place in line or None if it started)."""
+    notices = page.get_by_text(NOTICE)
+    before = notices.all_inner_texts()
     field = page.locator(".st-key-train_seed input")
     field.fill(str(seed))
     field.press("Tab")
     page.locator(".st-key-train_submit button").click()
-    notice = page.get_by_text(NOTICE).first
-    notice.wait_for(timeout=120_000)
-    found = NOTICE.search(notice.inner_text())
-    return (found.group(1), None) if found.group(1) else (found.group(2), int(found.group(3)))
+    for _ in range(1200):  # the answer to this click, not a notice left from the last one
+        texts = [text for text in notices.all_inner_texts() if text not in before]
+        if texts:
+            found = NOTICE.search(texts[0])
+            return (found.group(1), None) if found.group(1) else (found.group(2), int(found.group(3)))
+        page.wait_for_timeout(100)
+    raise SystemExit(f"no answer to Start with seed {seed}")
 
 
 def load(browser, url: str, root: Path, visitors: int) -> None:
@@ -136,7 +141,7 @@ def grief(browser, url: str, root: Path) -> None:
                                "--set", "seed=7", "--runs-dir", str(root), "--quiet"], cwd=app_server.REPO,
                               env=dict(os.environ, **DEMO), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        for _ in range(600):
+        for _ in range(3000):  # up to 5 minutes on a busy host
             held = runs.list_runs(root)
             if held and runs.read_status(held[0]).active:
                 break
@@ -144,8 +149,8 @@ def grief(browser, url: str, root: Path) -> None:
         holder_id = runs.list_runs(root)[0].name
         alice_ctx, alice = open_train(browser, url, "alice-token-000001")
         withdrawn, _ = press_start(alice, 1)
-        alice.locator(f".st-key-withdraw_{withdrawn} button").click()
-        alice.locator(f".st-key-start_{withdrawn} button").wait_for(timeout=60_000)
+        alice.locator(f".st-key-withdraw_{withdrawn} button").first.click()
+        alice.locator(f".st-key-start_{withdrawn} button").first.wait_for(timeout=60_000)
         waiting, _ = press_start(alice, 2)
         targets = {"cancel": holder_id, "start": withdrawn, "withdraw": waiting}
         before = {run_id: runs.read_status(runs.run_path(root, run_id)).state for run_id in targets.values()}
@@ -155,6 +160,8 @@ def grief(browser, url: str, root: Path) -> None:
             return [f"{kind}_{run_id}" for kind, run_id in targets.items()
                     if page.locator(f".st-key-{kind}_{run_id} button").count()]
 
+        alice.wait_for_timeout(3000)
+        print(f"control: Alice sees {buttons(alice)} on her own runs")
         bob_ctx, bob = open_train(browser, url, "bob-token-0000002")
         bob.wait_for_timeout(3000)
         attempts.append(("a button on Alice's or the host's runs, Train page", buttons(bob)))

@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from gan import limits, quota, runs, startup, waitlist
+from gan import limits, owners, quota, runs, startup, waitlist
 from gan.config import ConfigError, RunConfig
 from gan.errors import UserError
 from gan.limits import Limits
@@ -61,16 +61,19 @@ def _launch_lock(root: Path):
 
 
 def submit(root: Path, cfg: RunConfig, server: Limits = LAPTOP, owner: str | None = None,
-           run_dir: Path | None = None) -> Submission:
+           run_dir: Path | None = None, display_name: str | None = None,
+           budget_minutes: float | None = None) -> Submission:
     """Attach to cfg's run if it exists and is alive, waiting or finished; otherwise start (or
     resume) it in a new process, or queue it when server.max_concurrent processes already train:
     it starts by itself when a slot frees (pump).
 
     Every start passes the server's caps (gan.limits), resumes and imported runs included. A new
-    run records `owner` (gan.owners.digest) and first makes room under the server's budget
-    (gan.quota); on a demo, an owner who already has a run training or waiting is refused.
-    run_dir names an existing run folder to resume instead of cfg's own: an imported run lives
-    in its importer's folder, never in the one a config trains in.
+    run first makes room under the server's budget (gan.quota); on a demo, an owner who already
+    has a run training or waiting is refused. A run without an owner records `owner`
+    (gan.owners.digest) and their `display_name` (bounded by gan.owners.display_name), and one
+    without a budget the `budget_minutes` its epochs were planned for. run_dir names an existing
+    run folder to resume instead of cfg's own: an imported run lives in its importer's folder,
+    never in the one a config trains in.
     """
     root = Path(root)
     try:
@@ -102,13 +105,26 @@ def submit(root: Path, cfg: RunConfig, server: Limits = LAPTOP, owner: str | Non
                 return Submission(run_dir, "full", error=error)
         if explicit is None:
             runs.create(root, cfg)  # only now: a refused submission leaves no folder behind
-        if owner and not status.owner:
-            runs.write_status(run_dir, owner=owner)
+        _record_submitter(run_dir, owner, display_name, budget_minutes)
         if len(busy) >= server.max_concurrent or waitlist.waiting(root):
             runs.write_status(run_dir, state="waiting", waiting_since=time.time(), pid=None, error=None)
             return Submission(run_dir, "queued", epoch, len(busy), position=waitlist.position(root, run_dir))
         _spawn(root, run_dir, server.max_concurrent)
     return Submission(run_dir, "resumed" if epoch > 0 else "started", epoch)
+
+
+def _record_submitter(run_dir: Path, owner: str | None, display_name: str | None,
+                      budget_minutes: float | None) -> None:
+    """Record who submitted the run, under which name and with which budget, where it records none
+    yet. The name goes with the ownership: resuming someone else's run does not rename it."""
+    status = runs.read_status(run_dir)
+    fields = {}
+    if owner and not status.owner:
+        fields.update(owner=owner, display_name=owners.display_name(display_name))
+    if budget_minutes and status.budget_minutes is None:
+        fields["budget_minutes"] = budget_minutes
+    if fields:
+        runs.write_status(run_dir, **fields)
 
 
 def _owned_alive(root: Path, owner: str) -> Path | None:

@@ -4,15 +4,18 @@ A visitor is known by a random token their browser keeps (the pages put it in th
 survives a reload and a server restart); runs record only its digest, so a run's files, which any
 visitor can see or download, never reveal a token. The host holds GAN_HOST_KEY and may act on
 every run. A run without an owner came from the command line: on a laptop anyone at the keyboard
-is its owner, on a shared demo only the host.
+is its owner, on a shared demo only the host. A visitor may also give a display name, which the
+gallery shows with their runs: no login, just a label.
 """
 
 import hashlib
 import hmac
 import secrets
+import unicodedata
 
 TOKEN_BYTES = 12
 HOST_KEY_ENV = "GAN_HOST_KEY"
+NAME_CHARS = 40  # a display name's length at most: a label on a card, not a message
 
 
 def new_token() -> str:
@@ -36,3 +39,13 @@ def may_act(owner: str | None, token: str | None, host: bool, demo: bool) -> boo
     if owner is None:
         return not demo
     return token is not None and hmac.compare_digest(owner, digest(token))
+
+
+def display_name(text: str | None) -> str | None:
+    """A visitor's display name as runs record it and the gallery shows it: control and format
+    characters dropped (no line breaks, no direction overrides), spaces collapsed, at most
+    NAME_CHARS; None when nothing is left. Still visitor input: pages show it as plain text."""
+    if not text:
+        return None
+    kept = "".join(c if unicodedata.category(c)[0] not in "CZ" else " " for c in text)
+    return " ".join(kept.split())[:NAME_CHARS].strip() or None

@@ -159,6 +159,8 @@ class Status:
     waiting_since: float | None = None  # when it joined the queue (the queue is first come, first served)
     slots: int | None = None  # the concurrency limit the launcher started it under (it passes its slot on)
     owner: str | None = None  # who submitted it: gan.owners.digest of a visitor's token (None: the command line)
+    display_name: str | None = None  # the name its owner chose for the gallery (gan.owners.display_name)
+    budget_minutes: float | None = None  # the time budget its epochs were planned for, if it had one
     imported: float | None = None  # when archive.import_run installed it
     epoch: int = 0  # completed epochs (what the checkpoint holds)
     epochs: int | None = None  # the config's epochs
@@ -205,7 +207,7 @@ class Status:
 
 STATUS_TYPES = {"state": str, "pid": int, "epoch": int, "epochs": int, "step": int, "steps_total": int,
                 "resumed_from": int, "n_train": int, "phase": str, "slots": int, "owner": str,
-                "data_source": str, "data_description": str, "traceback": str}
+                "display_name": str, "data_source": str, "data_description": str, "traceback": str}
 
 
 def _status_value(name: str, value: Any) -> Any:
@@ -355,8 +357,13 @@ def _complete_text(target: Path) -> str:
 
 
 def _read_csv_rows(target: Path) -> list[dict[str, float]]:
+    return _parse_csv(_complete_text(target))
+
+
+def _parse_csv(text: str) -> list[dict[str, float]]:
+    """Rows of CSV text (header first) as dicts of floats, empty cells NaN; unparsable rows skipped."""
     rows = []
-    for row in csv.DictReader(io.StringIO(_complete_text(target))):
+    for row in csv.DictReader(io.StringIO(text)):
         try:
             rows.append({key: float(value) if value else float("nan")
                          for key, value in row.items() if key is not None})
@@ -477,6 +484,7 @@ def check_checkpoint(path: Path, cfg: RunConfig) -> int:
 # --- quality ---------------------------------------------------------------------------
 
 QUALITY_FIELDS = ("epoch", "seconds", "fdd", "score", "confident", "entropy", *(f"class_{d}" for d in range(10)))
+QUALITY_TAIL_BYTES = 4096  # a quality.csv row is about 200 bytes
 
 
 def append_quality(path: Path, row: dict[str, float]) -> None:
@@ -487,6 +495,27 @@ def append_quality(path: Path, row: dict[str, float]) -> None:
 def read_quality(path: Path) -> list[dict[str, float]]:
     """quality.csv rows (one per epoch) as dicts of floats; a half-written last line is skipped."""
     return _read_csv_rows(Path(path) / "quality.csv")
+
+
+def last_quality(path: Path) -> dict[str, float] | None:
+    """The last complete row of quality.csv (where the run ended up), or None without one. Reads the
+    header and the file's last few kB only: a gallery reads this for every run."""
+    try:
+        with open(Path(path) / "quality.csv", "rb") as handle:
+            header = handle.readline()
+            start = max(len(header), handle.seek(0, os.SEEK_END) - QUALITY_TAIL_BYTES)
+            handle.seek(start)
+            tail = handle.read()
+    except OSError:
+        return None
+    lines = tail[: tail.rfind(b"\n") + 1].splitlines(keepends=True)
+    if start > len(header):
+        lines = lines[1:]  # the seek landed inside a row
+    for line in reversed(lines):
+        rows = _parse_csv((header + line).decode("utf-8", errors="replace"))
+        if rows:
+            return rows[0]
+    return None
 
 
 def keep_quality_through(path: Path, epoch: int) -> None:

@@ -100,6 +100,8 @@ def main(argv: list[str] | None = None) -> int:
             if args.minutes is not None:
                 cfg = budget_config(cfg, args.minutes, root, args.quiet)
             run_dir = runs.create(root, cfg)
+            if args.minutes is not None and runs.read_status(run_dir).budget_minutes is None:
+                runs.write_status(run_dir, budget_minutes=args.minutes)  # the gallery ranks budget runs together
     except (config.ConfigError, runs.RunError) as error:
         cli.fail(PROG, str(error))
     except OSError as error:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from gan import archive, config, data, launcher, limits, owners, quota, runs, waitlist
+from gan import archive, config, data, gallery, launcher, limits, owners, quota, runs, waitlist
 from ui import budget_view, common, i18n
 from ui.i18n import t
 
@@ -55,13 +55,15 @@ def field_widget(field: str) -> None:
                         persist_state="session", disabled=field == "epochs" and budget_view.minutes() is not None)
 
 
-def submit(cfg: config.RunConfig, run_dir: Path | None = None) -> None:
+def submit(cfg: config.RunConfig, run_dir: Path | None = None, budget_minutes: float | None = None) -> None:
     """Hand cfg (or the run in run_dir, to resume it) to the launcher, which trains in another
     process and holds every start to the server's caps, and remember what happened; the notice is
-    worded when shown, so it follows a change of language."""
+    worded when shown, so it follows a change of language. budget_minutes: the form's budget that
+    set cfg's epochs (a Resume button has none)."""
     root = common.runs_root()
     try:
-        sub = launcher.submit(root, cfg, common.server_limits(), owners.digest(common.visitor_token()), run_dir)
+        sub = launcher.submit(root, cfg, common.server_limits(), owners.digest(common.visitor_token()), run_dir,
+                              display_name=st.session_state.get("train_display_name"), budget_minutes=budget_minutes)
     except OSError as error:
         notify("error", functools.partial(outcome_text, "unwritable", error=error))
         return
@@ -92,7 +94,7 @@ def submit_form() -> None:
     except config.ConfigError as error:
         notify("error", functools.partial(i18n.error_text, error))
     else:
-        submit(cfg)
+        submit(cfg, budget_minutes=budget_view.minutes())
 
 
 def notify(outcome: str, message, run_id: str | None = None) -> None:
@@ -176,6 +178,9 @@ st.info(t("train.data_note") + (t("train.bundled_only") if data.bundled_only() e
 st.session_state.setdefault("train_preset", "quick")
 if any(f"train_{field}" not in st.session_state for field in config.FIELD_TYPES):
     fill_form()
+if "train_display_name" not in st.session_state:  # a returning visitor's name comes back with their runs
+    st.session_state.train_display_name = gallery.display_name_of(
+        common.runs_root(), owners.digest(common.visitor_token())) or ""
 presets = {name: t(f"train.presets.{name}") for name in config.PRESETS}
 preset_column, budget_column, estimate_column = st.columns(3)
 preset_column.selectbox(t("train.preset"), list(presets), format_func=presets.get, key="train_preset",
@@ -196,7 +201,12 @@ with st.form("train_form", enter_to_submit=False):
         for i, field in enumerate(GROUPS["advanced"]):
             with columns[i % 3]:
                 field_widget(field)
-    st.form_submit_button(t("train.submit"), type="primary", icon="🚀", key="train_submit", on_click=submit_form)
+    name_column, button_column = st.columns([2, 1], vertical_alignment="bottom")
+    name_column.text_input(t("train.display_name"), key="train_display_name", max_chars=owners.NAME_CHARS,
+                           placeholder=t("train.display_name_placeholder"), persist_state="session",
+                           help=t("train.display_name_help", chars=owners.NAME_CHARS))
+    button_column.form_submit_button(t("train.submit"), type="primary", icon="🚀", key="train_submit",
+                                     on_click=submit_form, width="stretch")
 
 st.header(t("train.runs"))
 show_notice()

@@ -1,5 +1,6 @@
 """Shared fixtures: no network in unit tests, bundled data only, and a tiny finished run."""
 
+import io
 import os
 import socket
 from pathlib import Path
@@ -31,6 +32,25 @@ TINY = {"n_images": 64, "batch_size": 16, "latent_dim": 8, "epochs": 1, "seed": 
 def tiny_config(**changes) -> RunConfig:
     """A config that trains in a few seconds: latent 8, 64 images, 1 epoch."""
     return RunConfig(**{**TINY, **changes})
+
+
+def fake_finished_run(root: Path, seed: int, quality: list[tuple[float, float, float]] = (), grids: int = 1,
+                      config: dict | None = None, **status) -> Path:
+    """A run written with gan.runs as a trainer leaves it, without training: a tiny config (told
+    apart by seed, changed by `config`), status "finished" with `status`'s fields, one quality.csv row per (fdd, score,
+    confident) and `grids` small PNG sample grids, one per epoch, each a different grey."""
+    from PIL import Image
+
+    run_dir = runs.create(root, tiny_config(seed=seed, **(config or {})))
+    for epoch in range(1, grids + 1):
+        png = io.BytesIO()
+        Image.new("L", (60, 60), 40 * epoch % 256).save(png, format="PNG")
+        runs.save_sample_grid(run_dir, epoch, png.getvalue())
+    for epoch, (fdd, score, confident) in enumerate(quality, start=1):
+        runs.append_quality(run_dir, {"epoch": epoch, "seconds": epoch, "fdd": fdd, "score": score,
+                                      "confident": confident})
+    runs.write_status(run_dir, **{"state": "finished", "epoch": 1, "data_source": "bundled", "n_train": 64, **status})
+    return run_dir
 
 
 @pytest.fixture(autouse=True)

@@ -176,7 +176,8 @@ def texts(at: AppTest) -> list[str]:
 @pytest.mark.parametrize(("page", "heading"), [("pages/concepts.py", "GAN 是怎样学习的"),
                                                ("pages/train.py", "训练一个 GAN"),
                                                ("pages/live.py", "实时训练"),
-                                               ("pages/sample.py", "采样数字")])
+                                               ("pages/sample.py", "采样数字"),
+                                               ("pages/gallery.py", "班级画廊")])
 def test_lang_zh_in_the_address_renders_every_page_in_chinese(run_dir, page, heading):
     at = open_page(page)
     assert not at.exception

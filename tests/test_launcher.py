@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from gan import launcher, runs, speed, training, waitlist
+from gan import launcher, owners, runs, speed, training, waitlist
 from gan.limits import Limits
 from tests.conftest import tiny_config
 
@@ -60,6 +60,21 @@ def test_a_queued_run_can_be_withdrawn_and_rejoins_at_the_back(runs_root):
     assert runs.read_status(queued[0].run_dir).state == "cancelled"
     assert waitlist.position(runs_root, queued[1].run_dir) == 1
     assert launcher.submit(runs_root, tiny_config(seed=25), Limits(max_concurrent=1)).position == 2
+
+
+def test_a_run_keeps_its_first_submitters_name_and_budget(runs_root):
+    holder = runs.create(runs_root, tiny_config(seed=27))
+    runs.write_status(holder, state="running", pid=os.getpid(), heartbeat=time.time())  # so submissions wait
+    ada, bob = owners.digest("ada-token-01"), owners.digest("bob-token-02")
+    first = launcher.submit(runs_root, tiny_config(seed=28), owner=ada, display_name=" Ada\tL. ", budget_minutes=2.0)
+    assert launcher.withdraw(first.run_dir)
+    again = launcher.submit(runs_root, tiny_config(seed=28), owner=bob, display_name="Bob", budget_minutes=5.0)
+    assert again.outcome == "queued"
+    status = runs.read_status(first.run_dir)
+    assert (status.owner, status.display_name, status.budget_minutes) == (ada, "Ada L.", 2.0)
+    unnamed = launcher.submit(runs_root, tiny_config(seed=29))  # the command line: no owner, no name, no budget
+    status = runs.read_status(unnamed.run_dir)
+    assert (status.owner, status.display_name, status.budget_minutes) == (None, None, None)
 
 
 def test_start_estimates_follow_the_training_runs_eta_and_the_measured_speeds(runs_root):

@@ -24,3 +24,11 @@ def test_the_host_key_must_be_set_and_match():
     assert owners.is_host_key("k3y", "k3y")
     assert not owners.is_host_key("k3y", "other") and not owners.is_host_key("", "") and not owners.is_host_key(
         "k3y", None)
+
+
+def test_a_display_name_is_one_line_of_printable_text_of_bounded_length():
+    assert owners.display_name("  Ada   Lovelace ") == "Ada Lovelace"
+    assert owners.display_name("第 3 组\t小明") == "第 3 组 小明"
+    assert owners.display_name("Eve\u202e\u0000\nmallory") == "Eve mallory"  # no direction override, no NUL
+    assert owners.display_name("x" * 500) == "x" * owners.NAME_CHARS
+    assert owners.display_name(" \n\u200b ") is None and owners.display_name(None) is None

@@ -392,3 +392,23 @@ def test_resuming_an_imported_run_trains_it_in_its_own_folder(runs_root, finishe
         assert not (runs_root / cfg.run_id).exists()
     finally:
         launcher.cancel(imported.path)
+
+
+def test_a_submission_records_the_visitors_display_name_and_budget_and_the_name_comes_back(runs_root):
+    holder = runs.create(runs_root, tiny_config(seed=90))  # "training": the submission waits, nothing starts
+    runs.write_status(holder, state="running", pid=os.getpid(), heartbeat=time.time())
+    cfg = tiny_config(seed=95)
+    speed.record(runs_root, cfg, speed.Speed(seconds_per_image=0.01, startup_s=5.0, measured_at=time.time(),
+                                             source="run"))  # 1 minute buys 86 epochs (as above)
+    at = open_as("erin-token-55")
+    assert at.text_input(key="train_display_name").value == ""
+    at.selectbox(key="train_budget").set_value(1).run()  # outside the form: before filling it
+    form = {field: value for field, value in TINY.items() if field != "epochs"}  # the budget sets epochs
+    fill(at, **{**form, "seed": 95})
+    at.text_input(key="train_display_name").input("  Erin\n & Table 3  ")
+    assert not submit(at).exception
+    status = runs.read_status(runs_root / cfg.replace(epochs=86).run_id)
+    assert (status.state, status.display_name, status.budget_minutes) == ("waiting", "Erin & Table 3", 1)
+    assert status.owner == owners.digest("erin-token-55")
+    assert open_as("erin-token-55").text_input(key="train_display_name").value == "Erin & Table 3"  # a reload
+    assert open_as("frank-token-66").text_input(key="train_display_name").value == ""

@@ -102,6 +102,20 @@ def test_half_written_last_metrics_line_is_ignored(runs_root):
     assert [r["step"] for r in rows] == [10, 20] and rows[1]["d_loss"] == 0.5
 
 
+def test_the_last_quality_row_is_read_from_the_files_end_skipping_a_half_written_line(runs_root):
+    run_dir = runs.create(runs_root, tiny_config())
+    assert runs.last_quality(run_dir) is None  # no file yet
+    (run_dir / "quality.csv").write_text(",".join(runs.QUALITY_FIELDS) + "\n")
+    assert runs.last_quality(run_dir) is None  # a header only
+    for epoch in range(1, 301):  # far more than the tail it reads
+        runs.append_quality(run_dir, {"epoch": epoch, "fdd": 100 / epoch, "score": 1 + epoch / 20, "confident": 0.5})
+    assert (run_dir / "quality.csv").stat().st_size > 2 * runs.QUALITY_TAIL_BYTES
+    with open(run_dir / "quality.csv", "a") as handle:
+        handle.write("101,9,0.")
+    last = runs.last_quality(run_dir)
+    assert (last["epoch"], last["fdd"], last["score"], last["confident"]) == (300, 1 / 3, 16.0, 0.5)
+
+
 def test_keep_metrics_through_drops_later_epochs_and_partial_lines(runs_root):
     run_dir = runs.create(runs_root, tiny_config())
     runs.append_metrics(run_dir, [{"step": s, "epoch": 1 + s // 20, "d_loss": 0.1} for s in (10, 20, 30, 40)])

@@ -116,4 +116,4 @@ def test_minutes_buys_the_epochs_this_machine_fits_in_them(runs_root):
     assert "budget 2 min: 2 epochs" in out and speed.machine() in out, err
     run_dir = Path(out.strip().splitlines()[-1])
     assert runs.read_config(run_dir) == cfg.replace(epochs=2)
-    assert runs.read_status(run_dir).state == "finished"
+    assert runs.read_status(run_dir).state == "finished" and runs.read_status(run_dir).budget_minutes == 2

@@ -67,6 +67,17 @@ def test_a_run_the_dashboard_starts_on_too_many_devices_fails_saying_why(runs_ro
     assert status.state == "failed" and status.error.kind == "devices_batch" and status.epoch == 0
 
 
+def requirements(name: str) -> list[str]:
+    return [line for line in (REPO / name).read_text().splitlines() if line and not line.startswith("#")]
+
+
+def test_the_gpu_requirements_are_the_runtimes_with_cuda_tensorflow_instead_of_the_cpu_build():
+    cpu, gpu = requirements("requirements.txt"), requirements("requirements-gpu.txt")
+    (version,) = [line.split("==")[1].split(";")[0] for line in cpu if line.startswith("tensorflow-cpu==")]
+    assert gpu[0] == f'tensorflow[and-cuda]=={version}; sys_platform == "linux"'
+    assert gpu[1:] == [line for line in cpu if not line.startswith("tensorflow-cpu")]
+
+
 def train_runs(root: str) -> None:
     """In a fresh process, whose CPU can still be split in two: the runs the slow test compares.
     mlp: one device for two epochs; two devices for one, resumed on two; one device for one,

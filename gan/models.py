@@ -31,41 +31,44 @@ def _discriminator_head(images, features, conditional: bool):
     return [images, label], layers.Add(name="conditional_logit")([logit, projection])
 
 
-def build_generator(architecture: str, latent_dim: int, conditional: bool = False) -> keras.Model:
-    """z (batch, latent_dim) [+ label int (batch,)] -> images float32 (batch, 28, 28, 1) in [-1, 1]."""
+def build_generator(architecture: str, latent_dim: int, conditional: bool = False,
+                    synchronized: bool = False) -> keras.Model:
+    """z (batch, latent_dim) [+ label int (batch,)] -> images float32 (batch, 28, 28, 1) in [-1, 1].
+    synchronized: batch norms take their statistics over all replicas' shares of a batch (for a
+    tf.distribute strategy), not over this replica's."""
     inputs, h = _generator_inputs(latent_dim, conditional)
     if architecture == "dcgan_lean":
         # dcgan_small without its two full-resolution layers (64 -> 32 channels at 28x28, then a 3x3
         # output conv), where most of its time went on CPUs without AVX-512: 2.2x the images/s.
         h = layers.Dense(7 * 7 * 128, use_bias=False)(h)
-        h = layers.BatchNormalization()(h)
+        h = layers.BatchNormalization(synchronized=synchronized)(h)
         h = layers.ReLU()(h)
         h = layers.Reshape((7, 7, 128))(h)
         h = layers.Conv2DTranspose(64, 4, strides=2, padding="same", use_bias=False)(h)  # 7 -> 14
-        h = layers.BatchNormalization()(h)
+        h = layers.BatchNormalization(synchronized=synchronized)(h)
         h = layers.ReLU()(h)
         images = layers.Conv2DTranspose(1, 4, strides=2, padding="same", activation="tanh")(h)  # 14 -> 28
     elif architecture == "dcgan_small":
         h = layers.Dense(7 * 7 * 128, use_bias=False)(h)
-        h = layers.BatchNormalization()(h)
+        h = layers.BatchNormalization(synchronized=synchronized)(h)
         h = layers.ReLU()(h)
         h = layers.Reshape((7, 7, 128))(h)
         for filters in (64, 32):  # 7 -> 14 -> 28
             h = layers.Conv2DTranspose(filters, 4, strides=2, padding="same", use_bias=False)(h)
-            h = layers.BatchNormalization()(h)
+            h = layers.BatchNormalization(synchronized=synchronized)(h)
             h = layers.ReLU()(h)
         # A last 3x3 convolution at full resolution smooths the transposed convolutions' checkerboard.
         images = layers.Conv2D(1, 3, padding="same", activation="tanh")(h)
     elif architecture == "dcgan_tutorial":
         h = layers.Dense(7 * 7 * 256, use_bias=False)(h)
-        h = layers.BatchNormalization()(h)
+        h = layers.BatchNormalization(synchronized=synchronized)(h)
         h = layers.LeakyReLU(0.3)(h)
         h = layers.Reshape((7, 7, 256))(h)
         h = layers.Conv2DTranspose(128, 5, strides=1, padding="same", use_bias=False)(h)
-        h = layers.BatchNormalization()(h)
+        h = layers.BatchNormalization(synchronized=synchronized)(h)
         h = layers.LeakyReLU(0.3)(h)
         h = layers.Conv2DTranspose(64, 5, strides=2, padding="same", use_bias=False)(h)
-        h = layers.BatchNormalization()(h)
+        h = layers.BatchNormalization(synchronized=synchronized)(h)
         h = layers.LeakyReLU(0.3)(h)
         images = layers.Conv2DTranspose(1, 5, strides=2, padding="same", use_bias=False,
                                         activation="tanh")(h)

@@ -174,6 +174,7 @@ class Status:
     n_train: int | None = None  # training images used
     data_source: str | None = None  # a key of data.SOURCE_LABELS: which data it trained on
     data_description: str | None = None
+    device: str | None = None  # what it trains on, as gan.devices names it: "CPU", "2× CPU (MirroredStrategy)"
     error: UserError | None = None  # why it failed
     traceback: str | None = None  # for an unexpected failure, for whoever debugs it
     quality_error: UserError | None = None  # why quality is not measured (training went on)
@@ -207,7 +208,7 @@ class Status:
 
 STATUS_TYPES = {"state": str, "pid": int, "epoch": int, "epochs": int, "step": int, "steps_total": int,
                 "resumed_from": int, "n_train": int, "phase": str, "slots": int, "owner": str,
-                "display_name": str, "data_source": str, "data_description": str, "traceback": str}
+                "display_name": str, "data_source": str, "data_description": str, "device": str, "traceback": str}
 
 
 def _status_value(name: str, value: Any) -> Any:

@@ -2,6 +2,7 @@
 
 python -m gan.train --preset quick [--epochs N | --minutes M] [--set key=value ...] [--runs-dir DIR]
 python -m gan.train --run RUN_ID [--runs-dir DIR]      (resume an existing run)
+Either takes --devices N: N GPUs (or N parts of the CPU) share each batch, default $GAN_DEVICES or 1.
 """
 
 import time
@@ -14,7 +15,7 @@ import signal  # noqa: E402
 import sys  # noqa: E402
 import traceback  # noqa: E402
 
-from gan import cli, config, launcher, runs, startup  # noqa: E402
+from gan import cli, config, devices, launcher, runs, startup  # noqa: E402
 from gan.errors import UserError  # noqa: E402
 
 PROG = "gan.train"
@@ -32,7 +33,10 @@ def parse_args(argv: list[str] | None = None):
                         help=f"override a setting; keys: {', '.join(config.FIELD_TYPES)}")
     parser.add_argument("--run", help="resume the run with this id (or directory) instead")
     parser.add_argument("--runs-dir", help=f"runs root (default ${runs.ROOT_ENV} or ./runs)")
-    parser.add_argument("--jit", action="store_true", help="compile the train step with XLA")
+    parser.add_argument("--jit", action="store_true", help="compile the train step with XLA (one device only)")
+    parser.add_argument("--devices", help=f"devices that share each batch through MirroredStrategy: GPUs, or "
+                                          f"without any, parts of the CPU (no faster; what tests use); "
+                                          f"default ${devices.ENV} or 1")
     parser.add_argument("--quiet", action="store_true", help="print only the run directory")
     return parser.parse_args(argv)
 
@@ -50,9 +54,9 @@ def config_from_args(args) -> config.RunConfig:
     return config.preset(args.preset, **overrides)
 
 
-def budget_config(cfg: config.RunConfig, minutes: float, root, quiet: bool) -> config.RunConfig:
+def budget_config(cfg: config.RunConfig, minutes: float, root, quiet: bool, device_count: int) -> config.RunConfig:
     """cfg with the epochs that fit in `minutes` of wall time here, from the speed cache (probed first
-    when this machine has no fresh measurement for cfg's shape)."""
+    when this machine has no fresh measurement for cfg's shape, on one device)."""
     from gan import speed
 
     if not 0 < minutes <= speed.MAX_MINUTES:
@@ -60,6 +64,7 @@ def budget_config(cfg: config.RunConfig, minutes: float, root, quiet: bool) -> c
                                  {"low": "0", "high": str(speed.MAX_MINUTES), "value": f"{minutes:g}"})
     clock = time.time()
     cli.import_tensorflow_quietly()
+    devices.prepare(device_count)  # before the probe's first operation, or the CPU cannot be split
     imported = time.time() - clock
 
     found = speed.lookup(root, cfg)
@@ -90,6 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     root = runs.resolve_root(args.runs_dir)
     try:
+        args.devices = devices.requested(args.devices)
         if args.run:
             run_dir = runs.locate(args.run, root)
             cfg = runs.read_config(run_dir)
@@ -97,12 +103,15 @@ def main(argv: list[str] | None = None) -> int:
                 cli.fail(PROG, f"{run_dir / 'config.json'} is missing or not a valid config")
         else:
             cfg = config_from_args(args)
+            # Before the run exists. An existing run is checked by training.train, which records
+            # the refusal in its status for the dashboard that started it.
+            devices.check(args.devices, cfg.batch_size, args.jit)
             if args.minutes is not None:
-                cfg = budget_config(cfg, args.minutes, root, args.quiet)
+                cfg = budget_config(cfg, args.minutes, root, args.quiet, args.devices)
             run_dir = runs.create(root, cfg)
             if args.minutes is not None and runs.read_status(run_dir).budget_minutes is None:
                 runs.write_status(run_dir, budget_minutes=args.minutes)  # the gallery ranks budget runs together
-    except (config.ConfigError, runs.RunError) as error:
+    except (config.ConfigError, runs.RunError, devices.DeviceError) as error:
         cli.fail(PROG, str(error))
     except OSError as error:
         cli.fail(PROG, f"cannot write the run under {root}: {error.strerror or error}", 1)
@@ -158,7 +167,8 @@ def _train_locked(cfg, run_dir, args) -> int:
                 print(f"run {cfg.run_id}: {cfg.architecture}, {cfg.loss} loss, {cfg.epochs} epochs -> {run_dir}",
                       flush=True)
             state = training.train(cfg, run_dir, on_epoch=None if args.quiet else print_epoch,
-                                   jit_compile=args.jit, launched_at=launched_at, start=start)
+                                   jit_compile=args.jit, launched_at=launched_at, start=start,
+                                   devices=args.devices)
     except UserError as error:  # a damaged checkpoint, missing data, …: said in the user's words
         runs.write_status(run_dir, state="failed", error=error, pid=os.getpid())
         cli.fail(PROG, str(error), 1)

@@ -17,6 +17,7 @@ import numpy as np
 import tensorflow as tf
 
 from gan import data, images, losses, models, pace, quality, runs, speed
+from gan import devices as gan_devices
 from gan.config import RunConfig
 from gan.errors import UserError
 from gan.startup import StartUp
@@ -36,7 +37,12 @@ class GAN(keras.Model):
     def __init__(self, cfg: RunConfig, **kwargs):
         super().__init__(**kwargs)
         self.cfg = cfg
-        self.generator = models.build_generator(cfg.architecture, cfg.latent_dim, cfg.conditional)
+        # The strategy the model is built under (tf.distribute's default one outside any scope) runs
+        # every step's passes on its replicas. Their batch norms share the global batch's statistics.
+        self.strategy = tf.distribute.get_strategy()
+        replicas = self.strategy.num_replicas_in_sync
+        self.generator = models.build_generator(cfg.architecture, cfg.latent_dim, cfg.conditional,
+                                                synchronized=replicas > 1)
         self.discriminator = models.build_discriminator(cfg.architecture, cfg.conditional)
         # Sampling uses an exponential moving average of G's weights when ema_decay > 0.
         self.generator_ema = keras.models.clone_model(self.generator) if cfg.ema_decay else None
@@ -94,76 +100,66 @@ class GAN(keras.Model):
             named.update({f"{prefix}/{i:03d}": v for i, v in enumerate(optimizer.variables)})
         return {**named, "noise_seed": self.noise_seed.state, "ema_step": self.ema_step}
 
-    def _noise(self, batch_size):
-        z = keras.random.normal((batch_size, self.cfg.latent_dim), seed=self.noise_seed)
+    def _draw(self, with_mix: bool) -> dict:
+        """One pass's random numbers for the global batch: z, the fakes' labels (conditional) and the
+        gradient penalty's mixing weights (with_mix), drawn in that order."""
+        size = self.cfg.batch_size
+        draw = {"z": keras.random.normal((size, self.cfg.latent_dim), seed=self.noise_seed)}
+        if self.cfg.conditional:
+            draw["labels"] = keras.random.randint((size,), 0, models.N_CLASSES, seed=self.noise_seed)
+        if with_mix:
+            draw["mix"] = keras.random.uniform((size, 1, 1, 1), seed=self.noise_seed)
+        return draw
+
+    def _draws(self) -> list[dict]:
+        """A step's draws: each D step's, then G's (D's last one with `simultaneous`)."""
+        penalty = self.cfg.loss == "wgan_gp"
+        d_passes = self.cfg.d_steps - self.cfg.simultaneous
+        return [self._draw(penalty) for _ in range(d_passes)] + [self._draw(penalty and self.cfg.simultaneous)]
+
+    def _noise(self, draw: dict):
+        """G's input for this replica's share of a draw, and the fakes' labels (None if unconditional)."""
+        z = share(draw["z"])
         if not self.cfg.conditional:
             return z, None
-        labels = keras.random.randint((batch_size,), 0, models.N_CLASSES, seed=self.noise_seed)
+        labels = share(draw["labels"])
         return [z, labels], labels
 
     def _d_inputs(self, images_, labels):
         return [images_, labels] if self.cfg.conditional else images_
 
-    def _gradient_penalty(self, real, fake, labels):
+    def _gradient_penalty(self, real, fake, labels, mix):
         """WGAN-GP: (||grad_x D(x_hat)|| - 1)^2 on random mixes of real and fake images."""
-        mix = keras.random.uniform((tf.shape(real)[0], 1, 1, 1), seed=self.noise_seed)
         mixed = real + mix * (fake - real)
         with tf.GradientTape() as tape:
             tape.watch(mixed)
             scores = self.discriminator(self._d_inputs(mixed, labels), training=True)
         grads = tape.gradient(scores, mixed)
         norms = tf.sqrt(tf.reduce_sum(tf.square(grads), axis=[1, 2, 3]) + 1e-12)
-        return tf.reduce_mean(tf.square(norms - 1.0))
+        return tf.reduce_mean(tf.square(gathered(norms) - 1.0))
 
     def _slice(self, real_all, labels_all, i):
-        """The i-th batch_size slice of the step's real images and labels (one per D step)."""
+        """This replica's share of the i-th batch_size slice of the step's real images and labels
+        (one slice per D step)."""
         size = self.cfg.batch_size
-        return real_all[i * size:(i + 1) * size], labels_all[i * size:(i + 1) * size]
+        return share(real_all[i * size:(i + 1) * size]), share(labels_all[i * size:(i + 1) * size])
 
-    def _d_loss(self, real, real_labels, fake, fake_labels):
-        """D's logits on the real images and on the fakes, and its loss."""
-        real_logits = self.discriminator(self._d_inputs(real, real_labels), training=True)
-        fake_logits = self.discriminator(self._d_inputs(fake, fake_labels), training=True)
+    def _d_loss(self, real, real_labels, fake, fake_labels, draw):
+        """D's logits on the global batch's real images and fakes (every replica's), and its loss."""
+        real_logits = gathered(self.discriminator(self._d_inputs(real, real_labels), training=True))
+        fake_logits = gathered(self.discriminator(self._d_inputs(fake, fake_labels), training=True))
         d_loss = self.d_loss_fn(real_logits, fake_logits, self.cfg.label_smoothing)
         if self.cfg.loss == "wgan_gp":
             # Fakes are paired with real labels here: the penalty is about D's slope.
-            d_loss += GP_WEIGHT * self._gradient_penalty(real, fake, real_labels)
+            d_loss += GP_WEIGHT * self._gradient_penalty(real, fake, real_labels, share(draw["mix"]))
         return real_logits, fake_logits, d_loss
 
     def train_step(self, batch):
-        real_all, labels_all = batch
-        batch_size = self.cfg.batch_size
-        # 1. Train D d_steps times, each on its own slice of real images and its own fakes:
-        #    push D(x) up on real digits and D(G(z)) down on fakes. G is not updated here.
-        #    With `simultaneous` (the TensorFlow tutorial's step) D's last step is taken together
-        #    with G's below, from one pass of G and D.
-        for i in range(self.cfg.d_steps - self.cfg.simultaneous):
-            real, real_labels = self._slice(real_all, labels_all, i)
-            noise, fake_labels = self._noise(batch_size)
-            fake = self.generator(noise, training=True)
-            with tf.GradientTape() as tape:
-                real_logits, d_fake_logits, d_loss = self._d_loss(real, real_labels, fake, fake_labels)
-            d_variables = self.discriminator.trainable_variables
-            self.d_optimizer.apply(tape.gradient(d_loss, d_variables), d_variables)
-
-        # 2. Train G to make D call its fakes real. Gradients flow through D, but only G's
-        #    weights are updated: this is the "freeze D" the combined-model recipe needs.
-        #    Simultaneous: both gradients come from the same fakes and the same, not yet updated, D.
-        noise, fake_labels = self._noise(batch_size)
-        with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
-            fake = self.generator(noise, training=True)
-            if self.cfg.simultaneous:
-                real, real_labels = self._slice(real_all, labels_all, self.cfg.d_steps - 1)
-                real_logits, fake_logits, d_loss = self._d_loss(real, real_labels, fake, fake_labels)
-                d_fake_logits = fake_logits
-            else:
-                fake_logits = self.discriminator(self._d_inputs(fake, fake_labels), training=True)
-            g_loss = self.g_loss_fn(losses.top_k(fake_logits, self.cfg.g_top_k))
-        if self.cfg.simultaneous:
-            d_variables = self.discriminator.trainable_variables
-            self.d_optimizer.apply(d_tape.gradient(d_loss, d_variables), d_variables)
-        g_variables = self.generator.trainable_variables
-        self.g_optimizer.apply(g_tape.gradient(g_loss, g_variables), g_variables)
+        """One round of the game on a step's batch_size * d_steps (images, labels); returns the trackers' results."""
+        # The random numbers are drawn once for the global batch, outside the replicas: N replicas
+        # then use exactly those one device would (each drawing its own would repeat one noise N times).
+        draws = self._draws()
+        values = self.strategy.run(self._replica_step, args=(batch, draws))
 
         # 3. Move the EMA copy towards G; the warm-up keeps early samples from averaging noise.
         if self.generator_ema is not None:
@@ -172,15 +168,81 @@ class GAN(keras.Model):
             for average, current in zip(self.generator_ema.weights, self.generator.weights, strict=True):
                 average.assign(decay * average + (1.0 - decay) * current)
 
-        self.d_loss_tracker.update_state(d_loss)
-        self.g_loss_tracker.update_state(g_loss)
-        self.d_real_tracker.update_state(tf.reduce_mean(tf.sigmoid(real_logits)))
-        self.d_fake_tracker.update_state(tf.reduce_mean(tf.sigmoid(fake_logits)))
-        d_fake_logits = tf.stop_gradient(d_fake_logits)  # D's scores in its own step: one D, one moment
-        self.d_real_score_tracker.update_state(tf.reduce_mean(real_logits))
-        self.d_fake_score_tracker.update_state(tf.reduce_mean(d_fake_logits))
-        self.d_separation_tracker.update_state(separation(real_logits, d_fake_logits))
+        for tracker in self.metrics:
+            tracker.update_state(self.strategy.reduce("MEAN", values[tracker.name], axis=None))
         return {m.name: m.result() for m in self.metrics}
+
+    def _replica_step(self, batch, draws):
+        """Steps 1 and 2 on this replica's share of the batch; returns the values the trackers follow.
+
+        Every loss here is the global batch's, computed from all replicas' logits, and so the same on
+        each replica. Each replica's gradients of it reach only its own share's passes, and the
+        optimizers sum them over replicas: dividing the loss by the number of replicas makes that sum
+        the global batch's gradient, as on one device.
+        """
+        real_all, labels_all = batch
+        replicas = tf.distribute.get_replica_context().num_replicas_in_sync
+        # 1. Train D d_steps times, each on its own slice of real images and its own fakes:
+        #    push D(x) up on real digits and D(G(z)) down on fakes. G is not updated here.
+        #    With `simultaneous` (the TensorFlow tutorial's step) D's last step is taken together
+        #    with G's below, from one pass of G and D.
+        for i, draw in enumerate(draws[:-1]):
+            real, real_labels = self._slice(real_all, labels_all, i)
+            noise, fake_labels = self._noise(draw)
+            fake = self.generator(noise, training=True)
+            with tf.GradientTape() as tape:
+                real_logits, d_fake_logits, d_loss = self._d_loss(real, real_labels, fake, fake_labels, draw)
+                d_share = d_loss / replicas
+            d_variables = self.discriminator.trainable_variables
+            self.d_optimizer.apply(tape.gradient(d_share, d_variables), d_variables)
+
+        # 2. Train G to make D call its fakes real. Gradients flow through D, but only G's
+        #    weights are updated: this is the "freeze D" the combined-model recipe needs.
+        #    Simultaneous: both gradients come from the same fakes and the same, not yet updated, D.
+        draw = draws[-1]
+        noise, fake_labels = self._noise(draw)
+        with tf.GradientTape() as g_tape, tf.GradientTape() as d_tape:
+            fake = self.generator(noise, training=True)
+            if self.cfg.simultaneous:
+                real, real_labels = self._slice(real_all, labels_all, self.cfg.d_steps - 1)
+                real_logits, fake_logits, d_loss = self._d_loss(real, real_labels, fake, fake_labels, draw)
+                d_fake_logits = fake_logits
+                d_share = d_loss / replicas
+            else:
+                fake_logits = gathered(self.discriminator(self._d_inputs(fake, fake_labels), training=True))
+            # top_k picks from the global batch's fakes, so N replicas keep the fakes one device would.
+            g_loss = self.g_loss_fn(losses.top_k(fake_logits, self.cfg.g_top_k))
+            g_share = g_loss / replicas
+        if self.cfg.simultaneous:
+            d_variables = self.discriminator.trainable_variables
+            self.d_optimizer.apply(d_tape.gradient(d_share, d_variables), d_variables)
+        g_variables = self.generator.trainable_variables
+        self.g_optimizer.apply(g_tape.gradient(g_share, g_variables), g_variables)
+
+        d_fake_logits = tf.stop_gradient(d_fake_logits)  # D's scores in its own step: one D, one moment
+        return {"d_loss": d_loss, "g_loss": g_loss,
+                "d_real": tf.reduce_mean(tf.sigmoid(real_logits)),
+                "d_fake": tf.reduce_mean(tf.sigmoid(fake_logits)),
+                "d_real_score": tf.reduce_mean(real_logits), "d_fake_score": tf.reduce_mean(d_fake_logits),
+                "d_separation": separation(real_logits, d_fake_logits)}
+
+
+def share(tensor):
+    """This replica's rows of a global batch tensor (batch, …): an equal, contiguous share; all of
+    it outside a multi-replica strategy."""
+    context = tf.distribute.get_replica_context()
+    size = tensor.shape[0] // context.num_replicas_in_sync
+    start = context.replica_id_in_sync_group * size
+    return tensor[start:start + size]
+
+
+def gathered(values):
+    """All replicas' values (batch share, …) joined in global batch order, (batch, …). The gradient
+    of a loss computed from them reaches each replica's own share."""
+    context = tf.distribute.get_replica_context()
+    joined = context.all_gather(values, axis=0)
+    # MirroredStrategy's gather forgets the batch size, which top_k needs to count its k.
+    return tf.ensure_shape(joined, (values.shape[0] * context.num_replicas_in_sync, *values.shape[1:]))
 
 
 def separation(real_logits, fake_logits):
@@ -286,9 +348,11 @@ class Recorder:
 
     def end_epoch(self, n_train: int) -> None:
         """After an epoch's saves. Once an epoch past the first has been timed, its pace becomes this
-        machine's measured speed for runs of this shape (what time budgets are planned with)."""
+        machine's measured speed for runs of this shape (what time budgets are planned with), if it
+        trained on one device as the speed probe does."""
         self.pace.add(time.perf_counter() - self.epoch_clock)
-        if len(self.pace.epoch_seconds) >= 2 and self.startup_s is not None:
+        one_device = self.gan.strategy.num_replicas_in_sync == 1
+        if len(self.pace.epoch_seconds) >= 2 and self.startup_s is not None and one_device:
             found = speed.from_run(self.pace.seconds_per_epoch(), n_train, self.startup_s)
             speed.record(self.run_dir.parent, self.gan.cfg, found)
 
@@ -370,7 +434,7 @@ def epoch_batches(dataset: data.Dataset, cfg: RunConfig, epoch: int, images_tens
 
 def train(cfg: RunConfig, run_dir: Path, on_epoch: Callable[[Progress], None] | None = None,
           jit_compile: bool = False, launched_at: float | None = None,
-          eval_samples: int | None = None, start: StartUp | None = None) -> str:
+          eval_samples: int | None = None, start: StartUp | None = None, devices: int = 1) -> str:
     """Train (or resume) the run in run_dir to cfg.epochs; return the final state.
 
     The caller holds the run's training lock. Resuming restores every variable from the last
@@ -378,11 +442,14 @@ def train(cfg: RunConfig, run_dir: Path, on_epoch: Callable[[Progress], None] | 
     after `launched_at` (default: now) stops training within CANCEL_CHECK_SECONDS. Quality is scored
     on `eval_samples` digits (default quality.eval_samples()) after the epochs pace.EvalSchedule
     picks, and always after the last. `start`, if given, hears each start-up phase and the first
-    step's end (see gan.startup).
+    step's end (see gan.startup). `devices`: how many devices (GPUs, else logical CPUs) share each
+    batch through tf.distribute.MirroredStrategy (see gan.devices); the losses are the same as on one.
     """
     launched_at = time.time() if launched_at is None else launched_at
     eval_samples = quality.eval_samples() if eval_samples is None else eval_samples
     phase = start.phase if start is not None else lambda *_, **__: None
+    gan_devices.check(devices, cfg.batch_size, jit_compile)
+    strategy, device = gan_devices.strategy(devices)  # first: splitting the CPU must precede any operation
     keras.utils.set_random_seed(cfg.seed)
     phase("data")
     dataset = prepare_data(cfg)
@@ -392,8 +459,9 @@ def train(cfg: RunConfig, run_dir: Path, on_epoch: Callable[[Progress], None] | 
     images_tensor = tf.constant(data.to_images(dataset.pixels))
     labels_tensor = tf.constant(dataset.labels.astype(np.int32))
     phase("model")
-    gan = GAN(cfg)
-    gan.compile()
+    with strategy.scope():  # the model's and optimizers' variables are mirrored on every replica
+        gan = GAN(cfg)
+        gan.compile()
     if (run_dir / runs.CHECKPOINT).exists():
         phase("restoring", resumed_from=runs.read_status(run_dir).epoch or None)
     epoch, step, seconds = restore(gan, run_dir)
@@ -404,7 +472,7 @@ def train(cfg: RunConfig, run_dir: Path, on_epoch: Callable[[Progress], None] | 
                       epoch=epoch, epochs=cfg.epochs, step=step,
                       steps_total=steps_per_epoch * cfg.epochs, error=None,
                       data_source=dataset.source, data_description=dataset.description,
-                      n_train=len(dataset.pixels), resumed_from=epoch or None)
+                      n_train=len(dataset.pixels), resumed_from=epoch or None, device=device)
     phase("compiling")  # the first step traces the training step's graph: seconds on a slow CPU
     recorder = Recorder(run_dir, gan, steps_per_epoch, step, seconds, launched_at,
                         on_first_step=start.done if start is not None else lambda: None)

@@ -250,6 +250,13 @@ def test_a_queued_run_shows_its_place_in_line(runs_root):
     assert "waiting for a slot" in texts(at.metric)
 
 
+def test_the_device_a_run_trains_on_is_named(run_dir):
+    device = runs.read_status(run_dir).device  # as the trainer recorded it: "CPU" without a GPU
+    at = open_live()
+    assert not at.exception
+    assert device and f"Trains on: {device}" in re.sub(r"\\(.)", r"\1", texts(at.caption))
+
+
 def test_text_from_run_files_is_shown_as_plain_text_not_markdown(run_dir):
     hostile = "![beacon](http://evil.example/b.png) [log in here](http://phish.example)"
     runs.write_status(run_dir, state="failed", data_source="uploaded", data_description=hostile,

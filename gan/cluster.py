@@ -4,6 +4,7 @@ run on whichever node has the CPUs it asks for, and Ray runs it again elsewhere 
 Only gan.launcher imports this module, and only with the Ray executor: the default install has no Ray.
 """
 
+import contextlib
 import ctypes
 import os
 import signal
@@ -88,7 +89,8 @@ class Dispatcher:
                     ended, _ = ray.wait(list(tasks.values()), num_returns=len(tasks), timeout=0)
                     for run_id in [run_id for run_id, task in tasks.items() if task in ended]:
                         del tasks[run_id]
-                    runs.write_cluster_holds(Path(root), list(tasks))
+                    with contextlib.suppress(OSError):  # a root deleted meanwhile must not stop the others' records
+                        runs.write_cluster_holds(Path(root), list(tasks))
                     if not tasks:
                         del self.tasks[root]
 

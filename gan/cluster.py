@@ -8,6 +8,7 @@ import contextlib
 import ctypes
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -26,6 +27,7 @@ CPUS_ENV, GPUS_ENV, RETRIES_ENV = "GAN_RAY_CPUS", "GAN_RAY_GPUS", "GAN_RAY_RETRI
 # node's own environment is whatever `ray start` was given there.
 RUN_SETTINGS = (data.FORCE_BUNDLED_ENV, quality.EVAL_ENV, launcher.NICE_ENV)
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
+CONNECT_SECONDS = 5.0
 
 
 def submit(root: Path, run_dir: Path) -> None:
@@ -39,7 +41,7 @@ def submit(root: Path, run_dir: Path) -> None:
     settings = {name: os.environ[name] for name in RUN_SETTINGS if name in os.environ}
     try:
         ray.get(dispatcher().submit.remote(str(root), run_dir.name, launched_at, settings, request()))
-    except (ConnectionError, ray.exceptions.RayError) as error:
+    except (OSError, ValueError, ray.exceptions.RayError) as error:
         failure = UserError("cluster_unreachable", error, address=os.environ.get("RAY_ADDRESS") or "auto")
         runs.write_status(run_dir, state="failed", error=failure)
 
@@ -51,12 +53,22 @@ def request() -> dict[str, float | int]:
             "max_retries": int(os.environ.get(RETRIES_ENV) or 3)}
 
 
+def connect() -> None:
+    """Join the cluster at RAY_ADDRESS (host:port of its head), or else the one `ray start` left on
+    this machine, once per process; OSError (ValueError for a malformed address) if it cannot."""
+    if ray.is_initialized():
+        return
+    address = os.environ.get("RAY_ADDRESS") or "auto"
+    if address != "auto":  # ray.init retries an unreachable head for many minutes: a click must not wait that long
+        host, _, port = address.rpartition(":")
+        socket.create_connection((host, int(port)), timeout=CONNECT_SECONDS).close()
+    ray.init(address=address, namespace=NAMESPACE, log_to_driver=False, logging_level="WARNING",
+             runtime_env={"py_modules": [str(Path(__file__).parent)]})  # nodes need not have this checkout
+
+
 def dispatcher():
     """The cluster's one dispatcher, created on its head node by the first submission."""
-    if not ray.is_initialized():
-        ray.init(address=os.environ.get("RAY_ADDRESS") or "auto", namespace=NAMESPACE, log_to_driver=False,
-                 logging_level="WARNING",
-                 runtime_env={"py_modules": [str(Path(__file__).parent)]})  # nodes need not have this checkout
+    connect()
     return Dispatcher.options(
         name=DISPATCHER, namespace=NAMESPACE, get_if_exists=True, lifetime="detached",
         resources={"node:__internal_head__": 0.001},  # a worker node may leave; the head is the cluster
@@ -100,7 +112,9 @@ def train_run(root: str, run_id: str, launched_at: float, settings: dict[str, st
     """Train the run on this node with `python -m gan.train`, as the local launcher does; return its
     exit code. A run cancelled while it waited for the cluster ends here at once."""
     run_dir = runs.run_path(Path(root), run_id)
-    if runs.cancel_requested(run_dir, launched_at):
+    if runs.cancel_requested(run_dir, launched_at):  # also a retry of a run cancelled as its node died
+        if runs.read_status(run_dir).launched_at == launched_at:  # not submitted again since
+            runs.write_status(run_dir, state="cancelled", phase=None, eta_s=None)
         return 0
     env = {**launcher.child_env(), **settings, launcher.LAUNCHED_AT_ENV: repr(launched_at)}
     env.setdefault(launcher.NICE_ENV, str(launcher.TRAINER_NICE))
@@ -108,13 +122,16 @@ def train_run(root: str, run_id: str, launched_at: float, settings: dict[str, st
     with open(run_dir / "train.log", "ab") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "gan.train", "--run", run_id, "--runs-dir", root, "--quiet"],
-            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, preexec_fn=_die_with_parent)
+            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, preexec_fn=_die_with_parent())
     runs.write_status(run_dir, state="queued", pid=process.pid, host=runs.HOST, heartbeat=time.time())
     return process.wait()
 
 
-def _die_with_parent() -> None:
-    """In the trainer, before exec: killed with this task's worker, as a machine's death would kill
-    it. Left running, it would hold the run's lock while Ray's retry on another node gave up."""
-    if sys.platform == "linux":
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+def _die_with_parent():
+    """What the trainer runs before exec to be killed with this task's worker, as a machine's death
+    would kill it; None where the kernel offers no such thing (not Linux). A trainer left running
+    would hold the run's lock while Ray's retry gave up."""
+    if sys.platform != "linux":
+        return None
+    prctl = ctypes.CDLL(None, use_errno=True).prctl  # looked up before the fork: a child of threads must not load
+    return lambda: prctl(PR_SET_PDEATHSIG, signal.SIGKILL)

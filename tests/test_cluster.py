@@ -7,6 +7,7 @@ that address by Ray, so the test that connects is marked network_allowed. Nothin
 """
 
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -16,14 +17,14 @@ import pytest
 import ray
 from ray.cluster_utils import Cluster
 
-from gan import launcher, runs, training
+from gan import cluster, launcher, runs, training
 from tests.conftest import REPO, tiny_config
 
 NODE = {"include_dashboard": False}
 
 
 @pytest.fixture(scope="module")
-def cluster():
+def local_cluster():
     """One cluster for the module: Ray takes seconds to start. The head has no CPU for runs, so
     each worker trains one run and the third waits in Ray's queue."""
     nodes = Cluster(initialize_head=True, head_node_args={**NODE, "num_cpus": 0})
@@ -35,11 +36,11 @@ def cluster():
 
 
 @pytest.fixture
-def on_cluster(cluster, monkeypatch):
+def on_cluster(local_cluster, monkeypatch):
     monkeypatch.setenv(launcher.EXECUTOR_ENV, "ray")
-    monkeypatch.setenv("RAY_ADDRESS", cluster[0].address)
+    monkeypatch.setenv("RAY_ADDRESS", local_cluster[0].address)
     monkeypatch.setenv(launcher.NICE_ENV, "0")  # nothing else here needs the CPUs first
-    return cluster
+    return local_cluster
 
 
 def wait_for(condition, what, timeout=120.0):
@@ -76,7 +77,7 @@ def logged_steps(cfg) -> list[int]:
 @pytest.mark.network_allowed
 def test_runs_share_the_cluster_wait_for_it_cancel_and_survive_a_dead_node(runs_root, on_cluster):
     _, workers = on_cluster
-    first, killed = tiny_config(seed=61, epochs=40), tiny_config(seed=62, epochs=12, n_images=256)
+    first, killed = tiny_config(seed=61, epochs=40), tiny_config(seed=62, epochs=8, n_images=256)
     started = [launcher.submit(runs_root, cfg, max_concurrent=1) for cfg in (first, killed)]
     assert [s.outcome for s in started] == ["started", "started"]  # Ray's queue, not GAN_MAX_CONCURRENT
     third = launcher.submit(runs_root, tiny_config(seed=63), max_concurrent=1)
@@ -87,6 +88,7 @@ def test_runs_share_the_cluster_wait_for_it_cancel_and_survive_a_dead_node(runs_
     first_dir, killed_dir = (s.run_dir for s in started)
     wait_for(lambda: runs.read_status(killed_dir).epoch >= 1, lambda: runs.read_status(killed_dir))
     trainer = runs.read_status(killed_dir).pid
+    ray.shutdown()  # the runs are the dispatcher's, not this process's, which may be attached to the doomed node
     on_cluster[0].remove_node(node_of(killed_dir, workers), allow_graceful=False)
     wait_for(lambda: (process_state(trainer) or ("Z",))[0] == "Z", lambda: f"trainer {trainer} outlived its node")
     workers[:] = [node for node in workers if node in on_cluster[0].worker_nodes]
@@ -117,3 +119,17 @@ def test_nothing_imports_ray_unless_the_executor_is_ray(runs_root):
     env = {k: v for k, v in os.environ.items() if k != launcher.EXECUTOR_ENV}
     done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, env=env, timeout=60)
     assert done.stdout.strip() == "False", done.stderr
+
+
+def test_an_unreachable_cluster_fails_the_run_at_once_saying_so(runs_root, monkeypatch):
+    ray.shutdown()  # not connected to this module's cluster: connecting is what is tested
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    monkeypatch.setenv(launcher.EXECUTOR_ENV, "ray")
+    monkeypatch.setenv("RAY_ADDRESS", f"127.0.0.1:{port}")
+    clock = time.monotonic()
+    status = runs.read_status(launcher.submit(runs_root, tiny_config(seed=64)).run_dir)
+    assert time.monotonic() - clock < cluster.CONNECT_SECONDS
+    assert (status.state, status.error.kind, status.active) == ("failed", "cluster_unreachable", False)
+    assert f"127.0.0.1:{port}" in str(status.error)

@@ -68,7 +68,8 @@ def submit(root: Path, cfg: RunConfig, max_concurrent: int = 1, keep_runs: int |
            owner: str | None = None, one_each: bool = False) -> Submission:
     """Attach to cfg's run if it exists and is alive, waiting or finished; otherwise start (or
     resume) it in a new process, or queue it when max_concurrent processes are already training:
-    it starts by itself when a slot frees (pump). With keep_runs, the oldest ended runs beyond that
+    it starts by itself when a slot frees (pump). With the Ray executor it goes to the cluster,
+    whose own queue holds it until a node is free. With keep_runs, the oldest ended runs beyond that
     many are deleted after a start. A new run records `owner` (gan.owners.digest); with one_each,
     an owner who already has a run training or waiting is refused."""
     root = Path(root)

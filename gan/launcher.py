@@ -1,5 +1,6 @@
 """Starting training runs as separate OS processes, with at most N at a time and never two for
-one config, and speed probes: what the dashboard calls instead of running TensorFlow itself."""
+one config, and speed probes: what the dashboard calls instead of running TensorFlow itself.
+With GAN_EXECUTOR=ray, runs are tasks of a Ray cluster instead (gan.cluster), queued by Ray."""
 
 import contextlib
 import fcntl
@@ -26,6 +27,7 @@ NO_PROBE_ENV = "GAN_NO_SPEED_PROBE"  # "1": the dashboard never starts a probe (
 NICE_ENV, TRAINER_NICE = "GAN_TRAINER_NICE", 10
 LAPTOP = Limits()  # no caps, one run at a time
 SLOTS_ENV = "GAN_SLOTS"  # the concurrency limit a trainer was started under: it starts the next run as it ends
+EXECUTOR_ENV = "GAN_EXECUTOR"  # "ray": every run is a task of the Ray cluster at RAY_ADDRESS (gan.cluster)
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,12 @@ class Submission:
     error: UserError | None = None
     position: int | None = None
     other: Path | None = None
+
+
+def on_cluster() -> bool:
+    """Whether runs go to a Ray cluster. Its pending tasks are then the queue: Ray starts each run
+    when a node has the CPUs (and GPUs) it asks for, so GAN_MAX_CONCURRENT holds nothing back."""
+    return os.environ.get(EXECUTOR_ENV) == "ray"
 
 
 def active_runs(root: Path) -> list[Path]:
@@ -65,7 +73,8 @@ def submit(root: Path, cfg: RunConfig, server: Limits = LAPTOP, owner: str | Non
            budget_minutes: float | None = None) -> Submission:
     """Attach to cfg's run if it exists and is alive, waiting or finished; otherwise start (or
     resume) it in a new process, or queue it when server.max_concurrent processes already train:
-    it starts by itself when a slot frees (pump).
+    it starts by itself when a slot frees (pump). With the Ray executor it goes to the cluster,
+    whose own queue holds it until a node is free.
 
     Every start passes the server's caps (gan.limits), resumes and imported runs included. A new
     run first makes room under the server's budget (gan.quota); on a demo, an owner who already
@@ -106,7 +115,7 @@ def submit(root: Path, cfg: RunConfig, server: Limits = LAPTOP, owner: str | Non
         if explicit is None:
             runs.create(root, cfg)  # only now: a refused submission leaves no folder behind
         _record_submitter(run_dir, owner, display_name, budget_minutes)
-        if len(busy) >= server.max_concurrent or waitlist.waiting(root):
+        if not on_cluster() and (len(busy) >= server.max_concurrent or waitlist.waiting(root)):
             runs.write_status(run_dir, state="waiting", waiting_since=time.time(), pid=None, error=None)
             return Submission(run_dir, "queued", epoch, len(busy), position=waitlist.position(root, run_dir))
         _spawn(root, run_dir, server.max_concurrent)
@@ -149,8 +158,8 @@ def pump(root: Path, max_concurrent: int) -> list[Path]:
 def _pump_locked(root: Path, max_concurrent: int) -> list[Path]:
     started = []
     free = max_concurrent - len(active_runs(root))
-    for run_dir in waitlist.waiting(root):
-        if free <= 0:
+    for run_dir in waitlist.waiting(root):  # with Ray, all of them: queued before the executor changed
+        if free <= 0 and not on_cluster():
             break
         cfg = runs.read_config(run_dir)
         try:
@@ -194,7 +203,12 @@ def start_probe(root: Path, cfg: RunConfig) -> subprocess.Popen | None:
 
 def _spawn(root: Path, run_dir: Path, max_concurrent: int) -> None:
     """Start `python -m gan.train --run ID` detached from this process, logging to train.log; it
-    passes its slot on (pump with max_concurrent) when it ends."""
+    passes its slot on (pump with max_concurrent) when it ends. With Ray, submit it to the cluster."""
+    if on_cluster():
+        from gan import cluster  # imports Ray, which only the Ray executor needs installed
+
+        cluster.submit(root, run_dir)
+        return
     launched_at = time.time()
     env = child_env()
     env[LAUNCHED_AT_ENV] = repr(launched_at)
@@ -208,7 +222,7 @@ def _spawn(root: Path, run_dir: Path, max_concurrent: int) -> None:
         )
     # Reap it when it ends, or every finished trainer stays a zombie while the server runs.
     threading.Thread(target=process.wait, daemon=True, name=f"reap-{run_dir.name}").start()
-    runs.write_status(run_dir, state="queued", pid=process.pid, heartbeat=launched_at,
+    runs.write_status(run_dir, state="queued", pid=process.pid, host=runs.HOST, executor=None, heartbeat=launched_at,
                       launched_at=launched_at, error=None, traceback=None, waiting_since=None,
                       slots=max_concurrent)
 
@@ -216,10 +230,15 @@ def _spawn(root: Path, run_dir: Path, max_concurrent: int) -> None:
 def cancel(run_dir: Path) -> None:
     """Ask the run's process to stop; its last complete epoch is kept. A trainer still starting up
     (gan.startup) is ended at once: it has written nothing a kill could spoil, and while it imports
-    TensorFlow its own cancel watch cannot run (loading the library holds Python's lock for seconds)."""
+    TensorFlow its own cancel watch cannot run (loading the library holds Python's lock for seconds).
+    A Ray run's trainer may be on another machine: only the request reaches it, and one the cluster
+    has not started yet reads as cancelled at once (its task will see the request and end)."""
     runs.request_cancel(run_dir)
     status = runs.read_status(run_dir)
-    if status.active and status.phase in startup.PHASES and status.phase != "compiling":
+    if status.waiting_for_cluster:
+        runs.write_status(run_dir, state="cancelled", phase=None, eta_s=None)
+    elif (status.active and status.executor != "ray" and status.phase in startup.PHASES
+          and status.phase != "compiling"):
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.kill(status.pid, signal.SIGKILL)
             runs.write_status(run_dir, state="cancelled", phase=None, eta_s=None)

@@ -12,6 +12,7 @@ import math
 import os
 import re
 import shutil
+import socket
 import threading
 import time
 import zipfile
@@ -37,6 +38,8 @@ HEARTBEAT_SECONDS = 5.0
 STALE_AFTER_SECONDS = 30.0  # a "running" run whose heartbeat is older than this has died
 STATES = ("waiting", "queued", "running", "finished", "failed", "cancelled", "interrupted")
 CHECKPOINT = "checkpoint.npz"  # a run's resume point: every variable of its last complete epoch
+HOST = socket.gethostname()  # a recorded pid means something on this machine only
+CLUSTER_FILE = ".cluster.json"  # under a runs root: the Ray runs the cluster still holds (gan.cluster)
 
 _status_lock = threading.Lock()
 
@@ -152,6 +155,8 @@ class Status:
     state: str | None = None  # one of STATES; read_status turns a dead "running" into "interrupted"
     # "waiting": in the launcher's queue for a free slot, no process yet; "queued": a process is starting
     pid: int | None = None  # the training process, while queued or running
+    host: str | None = None  # the machine that process runs on (None: recorded before hosts were)
+    executor: str | None = None  # "ray": a task of a Ray cluster trains it (gan.cluster); None: a local process
     heartbeat: float | None = None  # time.time() of its last sign of life (every HEARTBEAT_SECONDS)
     updated: float | None = None  # time.time() of the last write
     created: float | None = None  # when runs.create made the folder
@@ -182,8 +187,14 @@ class Status:
 
     @property
     def active(self) -> bool:
-        """Whether a training process owns the run: queued by a launcher, or running."""
-        return self.state in ("queued", "running") and bool(self.pid)
+        """Whether a training process owns the run: queued by a launcher, or running. A Ray run is
+        owned by its task from submission on, before the cluster has given it a process."""
+        return self.state in ("queued", "running") and (bool(self.pid) or self.executor == "ray")
+
+    @property
+    def waiting_for_cluster(self) -> bool:
+        """Whether it is a Ray run the cluster has not (or not again) given a trainer yet."""
+        return self.executor == "ray" and self.state == "queued" and not self.pid
 
     @property
     def alive(self) -> bool:
@@ -208,7 +219,8 @@ class Status:
 
 STATUS_TYPES = {"state": str, "pid": int, "epoch": int, "epochs": int, "step": int, "steps_total": int,
                 "resumed_from": int, "n_train": int, "phase": str, "slots": int, "owner": str,
-                "display_name": str, "data_source": str, "data_description": str, "device": str, "traceback": str}
+                "display_name": str, "data_source": str, "data_description": str, "device": str, "traceback": str,
+                "host": str, "executor": str}
 
 
 def _status_value(name: str, value: Any) -> Any:
@@ -234,7 +246,10 @@ def read_status(path: Path) -> Status:
     """status.json as a Status (all defaults if missing), with `state` corrected for dead processes.
 
     A run recorded as running (or queued with a pid) whose process is gone, or whose heartbeat
-    is older than STALE_AFTER_SECONDS, is reported as "interrupted".
+    is older than STALE_AFTER_SECONDS, is reported as "interrupted". A Ray run's process may be on
+    another machine: it is interrupted only once its heartbeat is stale and the cluster no longer
+    holds its task; while the cluster holds it with a stale heartbeat (its trainer died and Ray
+    will run it again), it is reported as queued with no process: waiting for the cluster.
     """
     file = Path(path) / "status.json"
     try:
@@ -244,9 +259,13 @@ def read_status(path: Path) -> Status:
     except (OSError, ValueError, RecursionError):
         return Status(damaged=True)
     if status.state in ("running", "queued"):
-        beat = status.heartbeat or status.updated or 0
-        dead = status.pid and not _pid_alive(status.pid)
-        if dead or time.time() - beat > STALE_AFTER_SECONDS:
+        stale = time.time() - (status.heartbeat or status.updated or 0) > STALE_AFTER_SECONDS
+        if status.executor == "ray":
+            if stale and cluster_holds(path):
+                status = dataclasses.replace(status, state="queued", pid=None, host=None, phase=None)
+            elif stale:
+                status = dataclasses.replace(status, state="interrupted")
+        elif stale or (status.pid and status.host in (None, HOST) and not _pid_alive(status.pid)):
             status = dataclasses.replace(status, state="interrupted")
     return status
 
@@ -304,6 +323,20 @@ def cancel_requested(path: Path, since: float) -> bool:
         return float((Path(path) / "cancel.request").read_text() or 0) >= since
     except (OSError, ValueError):
         return False
+
+
+def write_cluster_holds(root: Path, run_ids: list[str]) -> None:
+    """Record, with the time, which runs under root the Ray cluster holds a task for (pending,
+    training or to be retried); gan.cluster refreshes it every HEARTBEAT_SECONDS while it holds any."""
+    _write_atomic(Path(root) / CLUSTER_FILE, json.dumps({"beat": time.time(), "runs": sorted(run_ids)}).encode())
+
+
+def cluster_holds(path: Path) -> bool:
+    """Whether a fresh record of the Ray cluster (see write_cluster_holds) lists the run at path."""
+    record = _read_json(Path(path).parent / CLUSTER_FILE) or {}
+    beat, held = record.get("beat"), record.get("runs")
+    fresh = isinstance(beat, (int, float)) and time.time() - beat <= STALE_AFTER_SECONDS
+    return fresh and isinstance(held, list) and Path(path).name in held
 
 
 # --- metrics ---------------------------------------------------------------------------

@@ -468,7 +468,7 @@ def train(cfg: RunConfig, run_dir: Path, on_epoch: Callable[[Progress], None] | 
     runs.keep_metrics_through(run_dir, epoch)
     runs.keep_quality_through(run_dir, epoch)
 
-    runs.write_status(run_dir, state="running", pid=os.getpid(), heartbeat=time.time(),
+    runs.write_status(run_dir, state="running", pid=os.getpid(), host=runs.HOST, heartbeat=time.time(),
                       epoch=epoch, epochs=cfg.epochs, step=step,
                       steps_total=steps_per_epoch * cfg.epochs, error=None,
                       data_source=dataset.source, data_description=dataset.description,

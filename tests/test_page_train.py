@@ -152,6 +152,17 @@ def test_running_run_shows_progress_and_can_be_cancelled(runs_root):
     assert at.button(key=f"cancel_{run_dir.name}").disabled
 
 
+def test_a_ray_run_the_cluster_has_not_started_says_so_and_cancels_at_once(runs_root):
+    run_dir = runs.create(runs_root, tiny_config(epochs=4))
+    runs.write_status(run_dir, state="queued", executor="ray", heartbeat=time.time(), launched_at=time.time())
+    at = open_train()
+    (bar,) = at.get("progress")
+    assert bar.text == "Waiting for a machine of the cluster to start it."
+    at.button(key=f"cancel_{run_dir.name}").click().run()  # no process of this machine's to end
+    assert runs.read_status(run_dir).state == "cancelled"
+    assert at.button(key=f"start_{run_dir.name}")  # and it can be started again, as a local run can
+
+
 @pytest.mark.slow
 def test_stopped_runs_can_resume_and_failed_runs_show_their_error(runs_root):
     cfg = tiny_config(epochs=2)

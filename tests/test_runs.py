@@ -139,6 +139,35 @@ def test_status_merges_and_dead_processes_show_as_interrupted(runs_root):
     assert json.loads((run_dir / "status.json").read_text())["state"] == "running"  # reading never writes
 
 
+def test_a_pid_on_another_host_is_judged_by_its_heartbeat_alone(runs_root):
+    run_dir = runs.create(runs_root, tiny_config())
+    runs.write_status(run_dir, state="running", pid=2**22 + 12345, host="another-node", heartbeat=time.time())
+    assert runs.read_status(run_dir).state == "running"  # no such process here, but it is not here
+    runs.write_status(run_dir, host=runs.HOST)
+    assert runs.read_status(run_dir).state == "interrupted"
+
+
+def test_a_ray_run_waits_for_the_cluster_while_the_cluster_holds_it_and_is_interrupted_once_it_does_not(runs_root):
+    run_dir = runs.create(runs_root, tiny_config())
+    long_ago = time.time() - 10 * runs.STALE_AFTER_SECONDS
+    runs.write_status(run_dir, state="queued", executor="ray", heartbeat=time.time())
+    submitted = runs.read_status(run_dir)
+    assert submitted.active and submitted.waiting_for_cluster  # not held yet: the dispatcher writes next
+    runs.write_status(run_dir, state="running", pid=2**22 + 12345, host=runs.HOST, heartbeat=long_ago)
+    runs.write_cluster_holds(runs_root, [run_dir.name, "other"])
+    retried = runs.read_status(run_dir)  # its trainer died; Ray will run it again
+    assert (retried.state, retried.pid, retried.active, retried.waiting_for_cluster) == ("queued", None, True, True)
+    runs.write_status(run_dir, heartbeat=time.time())
+    assert runs.read_status(run_dir).state == "running"  # a dead pid is not Ray's word: the heartbeat is
+    runs.write_status(run_dir, heartbeat=long_ago)
+    runs.write_cluster_holds(runs_root, ["other"])
+    assert runs.read_status(run_dir).state == "interrupted"
+    runs.write_cluster_holds(runs_root, [run_dir.name])
+    record = json.loads((runs_root / runs.CLUSTER_FILE).read_text())
+    (runs_root / runs.CLUSTER_FILE).write_text(json.dumps({**record, "beat": long_ago}))  # the cluster is gone
+    assert runs.read_status(run_dir).state == "interrupted"
+
+
 def test_training_lock_is_exclusive(runs_root):
     run_dir = runs.create(runs_root, tiny_config())
     import subprocess

@@ -28,3 +28,6 @@ def test_a_starting_trainer_is_labelled_by_its_phase_and_an_ended_one_by_its_sta
     assert "step 5 of 5: compiling the training step" in common.starting_up(compiling)
     ended = runs.Status(state="cancelled", phase="tensorflow")  # a phase left behind by a killed trainer
     assert common.state_label(ended) == "⏹️ cancelled" and common.starting_up(ended) is None
+    on_cluster = runs.Status(state="queued", executor="ray")  # no trainer yet
+    assert common.starting_up(on_cluster) == "Waiting for a machine of the cluster to start it."
+    assert common.state_label(on_cluster) == "⏳ starting"

@@ -140,7 +140,10 @@ def start_text(seconds: float | None) -> str:
 
 
 def starting_up(status: runs.Status) -> str | None:
-    """'Starting up, step 2 of 5: loading the digits…' while a trainer starts, else None."""
+    """'Starting up, step 2 of 5: loading the digits…' while a trainer starts, 'Waiting for a machine
+    of the cluster…' while a Ray run waits for one, else None."""
+    if status.active and status.waiting_for_cluster:
+        return t("run.cluster_waiting")
     if not (status.active and status.phase in startup.PHASES):
         return None
     phase = t(f"state.phase.{status.phase}", epoch=status.resumed_from or 0)

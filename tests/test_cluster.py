@@ -17,7 +17,8 @@ import pytest
 import ray
 from ray.cluster_utils import Cluster
 
-from gan import cluster, launcher, runs, training
+from gan import cluster, launcher, runs
+from gan.limits import Limits
 from tests.conftest import REPO, tiny_config
 
 NODE = {"include_dashboard": False}
@@ -70,7 +71,7 @@ def logged_steps(cfg) -> list[int]:
     """The steps an uninterrupted run logs a metrics row at: every LOG_EVERY_STEPS and each epoch's end."""
     per_epoch = cfg.n_images // cfg.batch_size
     return [step for step in range(1, per_epoch * cfg.epochs + 1)
-            if not step % training.LOG_EVERY_STEPS or not step % per_epoch]
+            if not step % runs.LOG_EVERY_STEPS or not step % per_epoch]
 
 
 @pytest.mark.slow
@@ -78,9 +79,9 @@ def logged_steps(cfg) -> list[int]:
 def test_runs_share_the_cluster_wait_for_it_cancel_and_survive_a_dead_node(runs_root, on_cluster):
     _, workers = on_cluster
     first, killed = tiny_config(seed=61, epochs=40), tiny_config(seed=62, epochs=8, n_images=256)
-    started = [launcher.submit(runs_root, cfg, max_concurrent=1) for cfg in (first, killed)]
+    started = [launcher.submit(runs_root, cfg, Limits(max_concurrent=1)) for cfg in (first, killed)]
     assert [s.outcome for s in started] == ["started", "started"]  # Ray's queue, not GAN_MAX_CONCURRENT
-    third = launcher.submit(runs_root, tiny_config(seed=63), max_concurrent=1)
+    third = launcher.submit(runs_root, tiny_config(seed=63), Limits(max_concurrent=1))
     assert third.outcome == "started" and runs.read_status(third.run_dir).waiting_for_cluster
     launcher.cancel(third.run_dir)  # no CPU for it yet: it reads cancelled at once
     assert runs.read_status(third.run_dir).state == "cancelled"

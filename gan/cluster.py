@@ -13,6 +13,7 @@ import subprocess
 import sys
 import threading
 import time
+import warnings
 from pathlib import Path
 
 import ray
@@ -62,8 +63,10 @@ def connect() -> None:
     if address != "auto":  # ray.init retries an unreachable head for many minutes: a click must not wait that long
         host, _, port = address.rpartition(":")
         socket.create_connection((host, int(port)), timeout=CONNECT_SECONDS).close()
-    ray.init(address=address, namespace=NAMESPACE, log_to_driver=False, logging_level="WARNING",
-             runtime_env={"py_modules": [str(Path(__file__).parent)]})  # nodes need not have this checkout
+    with warnings.catch_warnings():  # Ray's notice of a future default; a run without GPUs must not see them, as now
+        warnings.filterwarnings("ignore", "Tip: In future versions of Ray", FutureWarning)
+        ray.init(address=address, namespace=NAMESPACE, log_to_driver=False, logging_level="WARNING",
+                 runtime_env={"py_modules": [str(Path(__file__).parent)]})  # nodes need not have this checkout
 
 
 def dispatcher():

@@ -7,9 +7,10 @@ Run from the repository root (needs Debian's chromium):
 
 --load: each visitor is a fresh browser context (its own token) that opens Train, sets its own
 seed and presses Start; the demo caps (1 epoch, 256 digits) make each run short. It prints the
-most trainer processes seen at once (sampled from /proc every 0.1 s), how many runs finished,
+most runs training at once (by their status) and trainer processes alive at once (from /proc),
+sampled every 0.1 s, how many runs finished,
 whether they started in the order they were submitted, and each queued visitor's shown place in
-line against the place they actually had (how many runs started after their click and before theirs).
+line against the place they actually had (how many runs started after their submission and before theirs).
 
 --grief: a host's run trains from the command line; Alice, in her own context, has one run
 withdrawn (ready to resume) and one waiting, on a server with room for 5 runs. Bob, in another
@@ -52,15 +53,18 @@ def trainers() -> int:
 
 
 class Watch(threading.Thread):
-    """Samples the number of trainer processes until stopped."""
+    """Samples, until stopped, the trainer processes alive and the runs whose status says they train
+    (a trainer that has finished passes its slot on, then takes a moment to exit)."""
 
-    def __init__(self):
+    def __init__(self, root: Path):
         super().__init__(daemon=True)
-        self.most, self.samples, self.stop = 0, 0, threading.Event()
+        self.root, self.most, self.most_training, self.samples, self.stop = root, 0, 0, 0, threading.Event()
 
     def run(self) -> None:
         while not self.stop.is_set():
             self.most = max(self.most, trainers())
+            training = sum(runs.read_status(path).state == "running" for path in runs.list_runs(self.root))
+            self.most_training = max(self.most_training, training)
             self.samples += 1
             time.sleep(0.1)
 
@@ -92,7 +96,7 @@ def press_start(page, seed: int) -> tuple[str, int | None]:
 
 
 def load(browser, url: str, root: Path, visitors: int) -> None:
-    watch = Watch()
+    watch = Watch(root)
     watch.start()
     submitted = []  # (run id, shown position, time of the click's answer)
     clock = time.time()
@@ -116,14 +120,15 @@ def load(browser, url: str, root: Path, visitors: int) -> None:
     order = sorted(starts, key=starts.get)
     in_order = order == [run_id for run_id, _, _ in submitted]
     shown_vs_actual = []
-    for run_id, position, answered in submitted:
+    for run_id, position, _ in submitted:
         if position is None:
             continue
-        actual = 1 + sum(answered < starts[other] < starts[run_id] for other in starts if other != run_id)
+        queued_at = statuses[run_id].created  # the server's moment of the submission, not the browser's
+        actual = 1 + sum(queued_at < starts[other] < starts[run_id] for other in starts if other != run_id)
         shown_vs_actual.append((position, actual))
     right = sum(shown == actual for shown, actual in shown_vs_actual)
-    print(f"most trainer processes at once: {watch.most} (limit {DEMO['GAN_MAX_CONCURRENT']}, "
-          f"{watch.samples} samples)")
+    print(f"most at once (limit {DEMO['GAN_MAX_CONCURRENT']}, {watch.samples} samples): {watch.most_training} runs "
+          f"training, {watch.most} trainer processes alive")
     print(f"runs finished: {finished} of {visitors}; started in submission order: {'yes' if in_order else 'no'}")
     print(f"queued visitors: {len(shown_vs_actual)}; shown place in line = actual place: {right} of "
           f"{len(shown_vs_actual)}")

@@ -183,4 +183,9 @@ def _train_locked(cfg, run_dir, args) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Out at once: TensorFlow's teardown takes seconds more, and the next waiting run has already
+    # started (pass_slot_on), so a lingering trainer would hold its memory beside two new ones.
+    os._exit(code)

@@ -51,7 +51,9 @@ def show_status(status: runs.Status) -> None:
     elif active and status.steps_total:
         st.progress(min(status.step / status.steps_total, 1.0))
     st.caption(t("data.caption", description=common.data_label(status)))
-    if status.device:
+    if status.device and status.executor == "ray":
+        st.caption(t("live.device_cluster", device=i18n.plain(status.device), host=i18n.plain(status.host or "?")))
+    elif status.device:
         st.caption(t("live.device", device=i18n.plain(status.device)))
     if state == "failed":
         why = i18n.plain(i18n.error_text(status.error)) if status.error else t("live.no_error")

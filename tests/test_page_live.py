@@ -255,6 +255,9 @@ def test_the_device_a_run_trains_on_is_named(run_dir):
     at = open_live()
     assert not at.exception
     assert device and f"Trains on: {device}" in re.sub(r"\\(.)", r"\1", texts(at.caption))
+    runs.write_status(run_dir, executor="ray", host="lab-pc-07")
+    at = open_live()
+    assert f"Trains on: {device}, on machine lab-pc-07 of the Ray cluster" in re.sub(r"\\(.)", r"\1", texts(at.caption))
 
 
 def test_text_from_run_files_is_shown_as_plain_text_not_markdown(run_dir):

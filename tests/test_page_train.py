@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from gan import config, launcher, owners, runs, speed, training
+from gan import config, launcher, owners, quota, runs, speed, training
 from gan.errors import UserError
 from gan.limits import Limits
 from tests.conftest import TINY, tiny_config
@@ -423,3 +423,18 @@ def test_a_submission_records_the_visitors_display_name_and_budget_and_the_name_
     assert status.owner == owners.digest("erin-token-55")
     assert open_as("erin-token-55").text_input(key="train_display_name").value == "Erin & Table 3"  # a reload
     assert open_as("frank-token-66").text_input(key="train_display_name").value == ""
+
+
+def test_an_upload_is_imported_once_however_often_the_page_reruns(runs_root, finished_run, monkeypatch):
+    from gan import archive
+
+    monkeypatch.setenv("GAN_DEMO", "1")
+    monkeypatch.setenv("GAN_DEMO_IMPORTS_PER_HOUR", "1")
+    at = open_as("hana-token-99")
+    at.file_uploader(key="share_import").upload("run.zip", archive.export_run(finished_run), "application/zip").run()
+    imported = [s.value for s in at.success]
+    assert len(imported) == 1 and imported[0].startswith("Imported run imported-")
+    for _ in range(3):  # the file stays in the uploader while the visitor goes on: one import, one count
+        at.run()
+        assert [s.value for s in at.success] == imported and not at.error
+    assert (runs_root / quota.IMPORTS_LOG).read_text().count("\n") == 1

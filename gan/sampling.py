@@ -77,3 +77,27 @@ def interpolate(generator, seed_a: int, seed_b: int, steps: int, digit: int | No
          else (np.sin((1 - t) * omega) * a + np.sin(t * omega) * b) / np.sin(omega))
     labels = np.full(steps, digit if digit is not None else 0) if is_conditional(generator) else None
     return generate(generator, z.astype(np.float32), labels)
+
+
+def latent_map(generator, seed_a: int, seed_b: int, seed_c: int, side: int, digit: int | None = None) -> np.ndarray:
+    """uint8 (side * side, 28, 28), row by row: a 2-D slice of latent space as a side x side grid.
+
+    The slice is the plane through seed A's and seed B's latent points, widened by the direction
+    toward seed C's point (made perpendicular to A->B). Its middle row runs from A on the left to B
+    on the right, and the rows above and below step off that line by up to half of A->B's length.
+    Each point is put back at the length of its interpolation between |a| and |b|: a generator only
+    saw points near that sphere, and the middle of a flat plane would fall inside it.
+    """
+    a, b, c = (latents(generator, 1, seed)[0].astype(np.float64) for seed in (seed_a, seed_b, seed_c))
+    along = b - a
+    length = float(np.linalg.norm(along)) or 1.0
+    across = (c - a) - np.dot(c - a, along) / length**2 * along
+    across /= np.linalg.norm(across) or 1.0
+    x = np.linspace(0.0, 1.0, side)
+    y = np.linspace(0.5, -0.5, side)  # top row first
+    xx, yy = np.meshgrid(x, y)
+    z = a + xx.reshape(-1, 1) * along + (yy.reshape(-1, 1) * length) * across
+    radius = (1 - xx.reshape(-1, 1)) * np.linalg.norm(a) + xx.reshape(-1, 1) * np.linalg.norm(b)
+    z = z / np.linalg.norm(z, axis=1, keepdims=True) * radius
+    labels = np.full(len(z), digit if digit is not None else 0) if is_conditional(generator) else None
+    return generate(generator, z.astype(np.float32), labels)

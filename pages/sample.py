@@ -1,4 +1,5 @@
-"""Sample: draw digits from a run's generator (or the bundled one) and walk between two latent points."""
+"""Sample: draw digits from a run's generator (or the bundled one), walk between two latent points and
+map the plane around them."""
 
 import io
 import math
@@ -37,6 +38,11 @@ def draw(path: str, mtime: float, n: int, seed: int, digit: int | None) -> np.nd
 def classify(path: str, mtime: float, n: int, seed: int, digit: int | None) -> tuple[np.ndarray, np.ndarray]:
     """draw()'s digits through the shipped classifier: (predicted int (n,), confidence float (n,))."""
     return quality.classify(draw(path, mtime, n, seed, digit))
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def latent_map(path: str, mtime: float, seeds: tuple[int, int, int], side: int, digit: int | None) -> np.ndarray:
+    return sampling.latent_map(load(path, mtime), *seeds, side, digit)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -124,3 +130,14 @@ frames = walk(str(path), mtime, int(seed_a), int(seed_b), steps, digit)
 st.image(scaled_png(images.grid(frames, cols=steps), width=1000), width="content")
 st.download_button(t("sample.gif"), lambda: images.gif_bytes(list(frames), 0.15, scale=6), "walk.gif",
                    "image/gif", key="walk_gif", on_click="ignore", icon="🎞️")
+
+st.subheader(t("sample.map"))
+st.caption(t("sample.map_caption") + (t("sample.map_zeros") if conditional and digit is None else ""))
+c, size = st.columns(2)
+seed_c = c.number_input(t("sample.seed_c"), 0, config.SEED_MAX, 3, key="map_c")
+side = size.slider(t("sample.side"), 5, 11, 7, step=2, key="map_side")  # odd: a middle row holds the walk
+map_png = scaled_png(images.grid(latent_map(str(path), mtime, (int(seed_a), int(seed_b), int(seed_c)), side, digit),
+                                 cols=side), width=TARGET_WIDTH)
+st.image(map_png, width="content")
+st.download_button(t("sample.map_png"), map_png, "latent-map.png", "image/png", key="map_png_download",
+                   on_click="ignore")

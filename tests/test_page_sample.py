@@ -51,9 +51,12 @@ def test_draws_a_grid_and_a_walk_with_downloads(run_dir):
     at = open_sample()
     assert not at.exception
     assert at.image[0].captions == ["64 digits, seed 42"]
-    assert len(at.image) == 2  # the grid and the interpolation strip
+    assert len(at.image) == 3  # the grid, the interpolation strip and the latent map
     labels = [button.label for button in at.download_button]
-    assert labels == ["Download PNG", "Download NumPy (.npy)", "Download as GIF"]
+    assert labels == ["Download PNG", "Download NumPy (.npy)", "Download as GIF", "Download the map (PNG)"]
+    first_map = at.image[2].value
+    at.number_input(key="map_c").set_value(9).run()
+    assert not at.exception and at.image[2].value != first_map
 
 
 def test_changing_count_and_seed_redraws(run_dir):

@@ -1,0 +1,29 @@
+"""The latent map: a 2-D slice of a generator's latent space through two samples."""
+
+import numpy as np
+import pytest
+
+from gan import sampling
+
+
+@pytest.fixture(scope="module")
+def generator():
+    return sampling.load_generator(sampling.PRETRAINED / "generator.keras")
+
+
+def test_the_maps_middle_row_runs_from_sample_a_to_sample_b(generator):
+    side = 5
+    grid = sampling.latent_map(generator, 11, 22, 33, side, digit=3)
+    assert grid.shape == (side * side, 28, 28) and grid.dtype == np.uint8
+    middle = grid[(side // 2) * side:(side // 2 + 1) * side]
+    a, b = (sampling.generate(generator, sampling.latents(generator, 1, seed), np.array([3])) for seed in (11, 22))
+    assert np.abs(middle[0].astype(int) - a[0]).max() <= 1 and np.abs(middle[-1].astype(int) - b[0]).max() <= 1
+    assert np.array_equal(middle, sampling.latent_map(generator, 11, 22, 33, side, digit=3)[10:15])  # seeded
+
+
+def test_the_rows_off_the_line_are_other_digits_and_seed_c_picks_the_direction(generator):
+    grid = sampling.latent_map(generator, 11, 22, 33, 5, digit=3).astype(int)
+    other = sampling.latent_map(generator, 11, 22, 44, 5, digit=3).astype(int)
+    assert np.abs(grid[:5] - grid[10:15]).mean() > 1  # the top row is not the walk
+    assert np.array_equal(grid[10:15], other[10:15])  # the walk itself does not depend on C
+    assert np.abs(grid[:5] - other[:5]).mean() > 1

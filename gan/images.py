@@ -7,6 +7,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from gan.errors import UserError
+
+UPLOAD_SIDE = 4096  # a photo of a digit needs far fewer pixels; more only costs the server memory
 GIF_FRAMES = 100  # a 1,000-epoch run animates every tenth grid
 GIF_SIDE = 512  # a run's grid is about 500 pixels a side
 
@@ -73,3 +76,36 @@ def read_png(data: bytes) -> np.ndarray:
             return np.asarray(picture.convert("L"))
     except (OSError, SyntaxError) as error:  # PIL's message names its in-memory buffer: not useful
         raise ValueError("not a readable image (damaged or truncated)") from error
+
+
+class UploadError(UserError, ValueError):
+    """A picture that cannot be read as a digit; its kind says why (catalogue texts error.upload_*)."""
+
+
+def digit_from_upload(data: bytes) -> np.ndarray:
+    """A picture of one digit (PNG or JPEG bytes) as MNIST draws them: uint8 (28, 28), white ink on
+    black, the ink's bounding box scaled to fit 20 x 20 and centred. A light background (dark ink
+    on paper) is inverted first. UploadError if the bytes are not a picture this accepts, or hold
+    no ink."""
+    try:
+        with Image.open(io.BytesIO(data)) as picture:
+            if max(picture.size) > UPLOAD_SIDE:
+                raise UploadError("upload_too_large", side=UPLOAD_SIDE)
+            grey = np.asarray(picture.convert("L"), np.float32)
+    except (OSError, SyntaxError, Image.DecompressionBombError) as error:
+        raise UploadError("upload_unreadable") from error
+    if np.median(grey) > 127:
+        grey = 255 - grey
+    grey = grey - grey.min()  # the paper's own shade is not ink
+    ink = grey > 0.25 * grey.max()
+    if grey.max() < 32:
+        raise UploadError("upload_no_ink")
+    rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+    box = grey[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+    scale = 20 / max(box.shape)
+    size = (max(1, round(box.shape[1] * scale)), max(1, round(box.shape[0] * scale)))
+    small = np.asarray(Image.fromarray(box.astype(np.uint8)).resize(size, Image.LANCZOS))
+    canvas = np.zeros((28, 28), np.uint8)
+    top, left = (28 - small.shape[0]) // 2, (28 - small.shape[1]) // 2
+    canvas[top:top + small.shape[0], left:left + small.shape[1]] = small
+    return canvas

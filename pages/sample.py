@@ -1,6 +1,7 @@
-"""Sample: draw digits from a run's generator (or the bundled one), walk between two latent points and
-map the plane around them."""
+"""Sample: draw digits from a run's generator (or the bundled one), walk between two latent points, map
+the plane around them, and find an uploaded digit in the generator's imagination (GAN inversion)."""
 
+import hashlib
 import io
 import math
 import random
@@ -9,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
-from gan import config, images, quality, runs, sampling
+from gan import config, images, inversion, quality, runs, sampling
 from ui import common, i18n, quality_view
 from ui.i18n import t
 
@@ -48,6 +49,30 @@ def latent_map(path: str, mtime: float, seeds: tuple[int, int, int], side: int, 
 @st.cache_data(max_entries=64, show_spinner=False)
 def walk(path: str, mtime: float, seed_a: int, seed_b: int, steps: int, digit: int | None) -> np.ndarray:
     return sampling.interpolate(load(path, mtime), seed_a, seed_b, steps, digit)
+
+
+@st.cache_data(max_entries=64, show_spinner=t("sample.classifying"))
+def classify_one(pixels: bytes) -> tuple[int, float]:
+    """An uploaded digit (uint8 28 x 28, as bytes) through the shipped classifier: (digit, probability)."""
+    read, sure = quality.classify(np.frombuffer(pixels, np.uint8).reshape(1, 28, 28))
+    return int(read[0]), float(sure[0])
+
+
+def find(generator, source: tuple[str, float], target: np.ndarray, digit: int | None) -> inversion.Inversion:
+    """The generator's closest digit to target (gan.inversion), with a progress bar while it searches;
+    remembered for the session, so reruns of the page do not search again."""
+    key = (source, hashlib.sha256(target.tobytes()).hexdigest(), digit)
+    if st.session_state.get("find_key") != key:
+        bar = st.progress(0.0)
+
+        def follow(step: int, steps: int, best: float) -> None:
+            if step % 10 == 0 or step == steps:
+                bar.progress(step / steps, text=t("sample.find_progress", step=step, steps=steps, distance=best))
+
+        st.session_state.find_result = inversion.invert(generator, target, digit, on_step=follow)
+        st.session_state.find_key = key
+        bar.empty()
+    return st.session_state.find_result
 
 
 def scaled_png(picture: np.ndarray, width: int = TARGET_WIDTH) -> bytes:
@@ -141,3 +166,25 @@ map_png = scaled_png(images.grid(latent_map(str(path), mtime, (int(seed_a), int(
 st.image(map_png, width="content")
 st.download_button(t("sample.map_png"), map_png, "latent-map.png", "image/png", key="map_png_download",
                    on_click="ignore")
+
+st.subheader(t("sample.find"))
+st.caption(t("sample.find_caption"))
+upload = common.file_uploader(t("sample.find_upload"), ["png", "jpg", "jpeg"], key="find_upload")
+if upload is not None:
+    try:
+        yours = images.digit_from_upload(upload.getvalue())
+    except images.UploadError as error:
+        st.error(i18n.error_text(error))
+        st.stop()
+    try:
+        read, sure = classify_one(yours.tobytes())
+        said = t("sample.find_reads", digit=read, confidence=sure)
+    except quality.QualityUnavailable:  # the search does not need the classifier
+        read, said = None, ""
+    asked = digit if digit is not None else read if read is not None else 0
+    st.markdown(said + (t("sample.find_asks", digit=asked) if conditional else ""))
+    found = find(generator, (str(path), mtime), yours, asked if conditional else None)
+    left, right, number = st.columns([2, 2, 1])
+    left.image(scaled_png(yours, 224), caption=t("sample.find_yours"), width="content")
+    right.image(scaled_png(found.pixels, 224), caption=t("sample.find_closest"), width="content")
+    number.metric(t("sample.find_distance"), f"{found.distance:.3f}", help=t("sample.find_distance_help"))

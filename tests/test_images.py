@@ -39,3 +39,17 @@ def test_a_runs_grids_make_a_gif_of_bounded_frames_and_size_with_the_last_grid_i
     gif.seek(gif.n_frames - 1)
     assert np.asarray(gif.convert("L")).mean() == pytest.approx(29 * 8, abs=2)
     assert images.grids_gif([tmp_path / "epoch_0007.png"]) == b""
+
+
+def test_an_uploaded_digit_becomes_an_mnist_digit_whatever_its_size_and_paper():
+    paper = np.full((300, 200), 240, np.uint8)
+    paper[100:220, 90:110] = 20  # a dark "1" on light paper, off centre
+    digit = images.digit_from_upload(images.png_bytes(paper))
+    assert digit.shape == (28, 28) and digit.dtype == np.uint8
+    assert digit[14, 14] > 200 and digit[0, 0] == 0 and digit[14, 3] == 0  # white ink, centred, on black
+    rows = np.flatnonzero(digit.max(axis=1) > 100)
+    assert 18 <= rows[-1] - rows[0] + 1 <= 20  # the stroke's height scaled to the 20-pixel box
+    with pytest.raises(ValueError, match="no ink"):
+        images.digit_from_upload(images.png_bytes(np.full((28, 28), 200, np.uint8)))
+    with pytest.raises(ValueError, match="not a readable picture"):
+        images.digit_from_upload(b"not a picture")

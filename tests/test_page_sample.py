@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from gan import quality, runs, sampling, training
@@ -205,3 +206,26 @@ def test_the_run_picked_on_live_follows_to_sample_and_the_bundled_generator_is_o
     assert not at.exception
     picker = at.selectbox(key="sample_run")
     assert picker.value == run_dir and len(picker.options) == 3  # the bundled generator and the two runs
+
+
+def test_an_uploaded_digit_is_read_and_found_in_the_generators_imagination(runs_root):
+    from gan import images
+
+    bundled = Path(__file__).resolve().parents[1] / "gan" / "assets" / "pretrained"
+    run = Path(shutil.copytree(bundled, runs_root / "bundled-copy"))  # a conditional run that draws real digits
+    generator = sampling.load_generator(run / "generator.keras")
+    drawn = sampling.sample(generator, 1, seed=5, digit=7)[0]
+    paper = np.full((120, 100), 235, np.uint8)  # as a photo of paper: dark ink on a light page, larger
+    paper[10:110, 10:90] = 255 - np.asarray(Image.fromarray(drawn).resize((80, 100)))
+    at = open_sample()
+    at.file_uploader(key="find_upload").upload("seven.png", images.png_bytes(paper), "image/png").run()
+    assert not at.exception
+    said = texts(at.markdown)
+    assert "The classifier reads your digit as a **7**" in said and "The generator is asked for a 7." in said
+    distance = float(at.metric[0].value)
+    assert at.metric[0].label == "Distance" and 0 <= distance < 0.2
+    assert [image.captions for image in at.image[-2:]] == [["Your digit, as the generator sees it"],
+                                                        ["The closest the generator can draw"]]
+    at.file_uploader(key="find_upload").clear().upload("blank.png", images.png_bytes(np.full((9, 9), 90, np.uint8)),
+                                                       "image/png").run()
+    assert [e.value for e in at.error] == ["The picture is a single colour: there is no digit on it (no ink) to find."]

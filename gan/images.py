@@ -36,6 +36,12 @@ def png_bytes(image: np.ndarray, scale: int = 1) -> bytes:
     return out.getvalue()
 
 
+def png_near_width(image: np.ndarray, width: int) -> bytes:
+    """PNG of a uint8 (h, w) image enlarged by the whole factor (1 to 8) that brings it closest to
+    `width` pixels: big enough to see strokes, crisp pixels."""
+    return png_bytes(image, scale=max(1, min(8, round(width / image.shape[1]))))
+
+
 def gif_bytes(frames: list[np.ndarray], seconds_per_frame: float = 0.2, scale: int = 1) -> bytes:
     """uint8 (h, w) frames as a looping animated GIF."""
     pictures = [Image.fromarray(f, mode="L") for f in frames]

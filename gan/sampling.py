@@ -69,7 +69,12 @@ def sample(generator, n: int, seed: int, digit: int | None = None) -> np.ndarray
 
 def interpolate(generator, seed_a: int, seed_b: int, steps: int, digit: int | None = None) -> np.ndarray:
     """uint8 (steps, 28, 28): digits along the great circle (slerp) between two seeds' latents."""
-    a, b = latents(generator, 1, seed_a)[0], latents(generator, 1, seed_b)[0]
+    return walk(generator, latents(generator, 1, seed_a)[0], latents(generator, 1, seed_b)[0], steps, digit)
+
+
+def walk(generator, a: np.ndarray, b: np.ndarray, steps: int, digit: int | None = None) -> np.ndarray:
+    """uint8 (steps, 28, 28): digits along the great circle (slerp) from latent point a to b, both
+    (latent_dim,); a conditional generator draws `digit` (0 if None) all the way."""
     omega = np.arccos(np.clip(np.dot(a / np.linalg.norm(a), b / np.linalg.norm(b)), -1.0, 1.0))
     t = np.linspace(0.0, 1.0, steps)[:, None]
     # slerp keeps the points at the norm the generator saw in training; lerp if a and b align

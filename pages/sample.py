@@ -1,7 +1,6 @@
 """Sample: draw digits from a run's generator (or the bundled one), walk between two latent points, map
 the plane around them, and find an uploaded digit in the generator's imagination (GAN inversion)."""
 
-import hashlib
 import io
 import math
 import random
@@ -10,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
-from gan import config, images, inversion, quality, runs, sampling
-from ui import common, i18n, quality_view
+from gan import config, images, quality, runs, sampling
+from ui import common, find_view, i18n, quality_view
 from ui.i18n import t
 
 common.use_the_router()
@@ -49,35 +48,6 @@ def latent_map(path: str, mtime: float, seeds: tuple[int, int, int], side: int, 
 @st.cache_data(max_entries=64, show_spinner=False)
 def walk(path: str, mtime: float, seed_a: int, seed_b: int, steps: int, digit: int | None) -> np.ndarray:
     return sampling.interpolate(load(path, mtime), seed_a, seed_b, steps, digit)
-
-
-@st.cache_data(max_entries=64, show_spinner=t("sample.classifying"))
-def classify_one(pixels: bytes) -> tuple[int, float]:
-    """An uploaded digit (uint8 28 x 28, as bytes) through the shipped classifier: (digit, probability)."""
-    read, sure = quality.classify(np.frombuffer(pixels, np.uint8).reshape(1, 28, 28))
-    return int(read[0]), float(sure[0])
-
-
-def find(generator, source: tuple[str, float], target: np.ndarray, digit: int | None) -> inversion.Inversion:
-    """The generator's closest digit to target (gan.inversion), with a progress bar while it searches;
-    remembered for the session, so reruns of the page do not search again."""
-    key = (source, hashlib.sha256(target.tobytes()).hexdigest(), digit)
-    if st.session_state.get("find_key") != key:
-        bar = st.progress(0.0)
-
-        def follow(step: int, steps: int, best: float) -> None:
-            if step % 10 == 0 or step == steps:
-                bar.progress(step / steps, text=t("sample.find_progress", step=step, steps=steps, distance=best))
-
-        st.session_state.find_result = inversion.invert(generator, target, digit, on_step=follow)
-        st.session_state.find_key = key
-        bar.empty()
-    return st.session_state.find_result
-
-
-def scaled_png(picture: np.ndarray, width: int = TARGET_WIDTH) -> bytes:
-    """PNG of a uint8 image enlarged by the whole factor that brings it closest to `width` pixels."""
-    return images.png_bytes(picture, scale=max(1, min(8, round(width / picture.shape[1]))))
 
 
 def new_seed(key: str) -> None:
@@ -131,7 +101,7 @@ with controls:
     st.button(t("sample.new_seed"), on_click=new_seed, args=("sample_seed",), icon="🎲")
 pixels = draw(str(path), mtime, int(n), int(seed), digit)
 cols = 10 if conditional and digit is None else math.ceil(math.sqrt(len(pixels)))
-grid_png = scaled_png(images.grid(pixels, cols=cols))
+grid_png = images.png_near_width(images.grid(pixels, cols=cols), TARGET_WIDTH)
 with picture:
     st.image(grid_png, caption=t("sample.caption", n=len(pixels), seed=seed), width="content")
 with controls:
@@ -152,7 +122,7 @@ seed_a = a.number_input(t("sample.seed_a"), 0, config.SEED_MAX, 1, key="walk_a")
 seed_b = b.number_input(t("sample.seed_b"), 0, config.SEED_MAX, 2, key="walk_b")
 steps = s.slider(t("sample.frames"), 3, 16, 10, key="walk_steps")
 frames = walk(str(path), mtime, int(seed_a), int(seed_b), steps, digit)
-st.image(scaled_png(images.grid(frames, cols=steps), width=1000), width="content")
+st.image(images.png_near_width(images.grid(frames, cols=steps), width=1000), width="content")
 st.download_button(t("sample.gif"), lambda: images.gif_bytes(list(frames), 0.15, scale=6), "walk.gif",
                    "image/gif", key="walk_gif", on_click="ignore", icon="🎞️")
 
@@ -161,30 +131,10 @@ st.caption(t("sample.map_caption") + (t("sample.map_zeros") if conditional and d
 c, size = st.columns(2)
 seed_c = c.number_input(t("sample.seed_c"), 0, config.SEED_MAX, 3, key="map_c")
 side = size.slider(t("sample.side"), 5, 11, 7, step=2, key="map_side")  # odd: a middle row holds the walk
-map_png = scaled_png(images.grid(latent_map(str(path), mtime, (int(seed_a), int(seed_b), int(seed_c)), side, digit),
-                                 cols=side), width=TARGET_WIDTH)
+plane = latent_map(str(path), mtime, (int(seed_a), int(seed_b), int(seed_c)), side, digit)
+map_png = images.png_near_width(images.grid(plane, cols=side), width=TARGET_WIDTH)
 st.image(map_png, width="content")
 st.download_button(t("sample.map_png"), map_png, "latent-map.png", "image/png", key="map_png_download",
                    on_click="ignore")
 
-st.subheader(t("sample.find"))
-st.caption(t("sample.find_caption"))
-upload = common.file_uploader(t("sample.find_upload"), ["png", "jpg", "jpeg"], key="find_upload")
-if upload is not None:
-    try:
-        yours = images.digit_from_upload(upload.getvalue())
-    except images.UploadError as error:
-        st.error(i18n.error_text(error))
-        st.stop()
-    try:
-        read, sure = classify_one(yours.tobytes())
-        said = t("sample.find_reads", digit=read, confidence=sure)
-    except quality.QualityUnavailable:  # the search does not need the classifier
-        read, said = None, ""
-    asked = digit if digit is not None else read if read is not None else 0
-    st.markdown(said + (t("sample.find_asks", digit=asked) if conditional else ""))
-    found = find(generator, (str(path), mtime), yours, asked if conditional else None)
-    left, right, number = st.columns([2, 2, 1])
-    left.image(scaled_png(yours, 224), caption=t("sample.find_yours"), width="content")
-    right.image(scaled_png(found.pixels, 224), caption=t("sample.find_closest"), width="content")
-    number.metric(t("sample.find_distance"), f"{found.distance:.3f}", help=t("sample.find_distance_help"))
+find_view.show(generator, (str(path), mtime), conditional, digit, int(seed_b))

@@ -224,8 +224,10 @@ def test_an_uploaded_digit_is_read_and_found_in_the_generators_imagination(runs_
     assert "The classifier reads your digit as a **7**" in said and "The generator is asked for a 7." in said
     distance = float(at.metric[0].value)
     assert at.metric[0].label == "Distance" and 0 <= distance < 0.2
-    assert [image.captions for image in at.image[-2:]] == [["Your digit, as the generator sees it"],
-                                                        ["The closest the generator can draw"]]
+    assert [image.captions for image in at.image[-3:-1]] == [["Your digit, as the generator sees it"],
+                                                          ["The closest the generator can draw"]]
+    assert "From your digit to seed B (2, set in the walk above)" in texts(at.caption)
+    assert [b.label for b in at.download_button][-1] == "Download as GIF"  # the walk from your digit
     at.file_uploader(key="find_upload").clear().upload("blank.png", images.png_bytes(np.full((9, 9), 90, np.uint8)),
                                                        "image/png").run()
     assert [e.value for e in at.error] == ["The picture is a single colour: there is no digit on it (no ink) to find."]

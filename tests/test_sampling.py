@@ -27,3 +27,13 @@ def test_the_rows_off_the_line_are_other_digits_and_seed_c_picks_the_direction(g
     assert np.abs(grid[:5] - grid[10:15]).mean() > 1  # the top row is not the walk
     assert np.array_equal(grid[10:15], other[10:15])  # the walk itself does not depend on C
     assert np.abs(grid[:5] - other[:5]).mean() > 1
+
+
+def test_a_walk_runs_from_one_latent_point_to_another(generator):
+    a, b = sampling.latents(generator, 2, seed=4)
+    frames = sampling.walk(generator, a, b, 6, digit=5)
+    assert frames.shape == (6, 28, 28)
+    ends = sampling.generate(generator, np.stack([a, b]), np.array([5, 5]))
+    assert np.abs(frames[0].astype(int) - ends[0]).max() <= 1 and np.abs(frames[-1].astype(int) - ends[1]).max() <= 1
+    assert np.array_equal(sampling.interpolate(generator, 1, 2, 4, 5),
+                          sampling.walk(generator, *(sampling.latents(generator, 1, s)[0] for s in (1, 2)), 4, 5))

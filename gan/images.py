@@ -67,7 +67,6 @@ def grids_gif(pngs: list[Path], seconds_per_frame: float = 0.4, max_frames: int 
     for png in chosen:
         try:
             with Image.open(png) as picture:
-                picture.draft("L", (max_side, max_side))
                 picture.thumbnail((max_side, max_side), Image.NEAREST)
                 frames.append(np.asarray(picture.convert("L")))
         except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):

@@ -32,11 +32,11 @@ def make_room(root: Path, server: Limits, owner: str | None, now: float | None =
     if not server.demo:
         return []
     now = time.time() if now is None else now
-    everything = runs.list_runs(root)  # newest first
-    ended = [(path, status) for path in everything if not (status := runs.read_status(path)).alive]
+    everything = [(path, runs.read_status(path)) for path in runs.list_runs(root)]  # newest first
+    ended = [(path, status) for path, status in everything if not status.alive]
     doomed = []
     if owner and server.keep_runs is not None:
-        held = sum(runs.read_status(path).owner == owner for path in everything)
+        held = sum(status.owner == owner for _, status in everything)
         mine = [path for path, status in reversed(ended) if status.owner == owner]  # oldest first
         doomed += mine[:max(held - server.keep_runs + 1, 0)]
     if server.max_runs is not None:

@@ -24,15 +24,15 @@ def submit(cfg: config.RunConfig, run_dir: Path | None = None, budget_minutes: f
     process and holds every start to the server's caps, and remember what happened; the notice is
     worded when shown, so it follows a change of language. budget_minutes: the form's budget that
     set cfg's epochs (a Resume button has none)."""
-    root = common.runs_root()
+    root, server = common.runs_root(), common.server_limits()
     try:
-        sub = launcher.submit(root, cfg, common.server_limits(), owners.digest(common.visitor_token()), run_dir,
+        sub = launcher.submit(root, cfg, server, owners.digest(common.visitor_token()), run_dir,
                               display_name=st.session_state.get("train_display_name"), budget_minutes=budget_minutes)
     except OSError as error:
         notify("error", functools.partial(outcome_text, "unwritable", error=error))
         return
-    start = waitlist.start_estimates(root, common.max_concurrent()).get(sub.run_dir.name)
-    params = {"id": sub.run_dir.name, "epoch": sub.epoch, "busy": sub.busy, "limit": common.max_concurrent(),
+    start = waitlist.start_estimates(root, server.max_concurrent).get(sub.run_dir.name)
+    params = {"id": sub.run_dir.name, "epoch": sub.epoch, "busy": sub.busy, "limit": server.max_concurrent,
               "error": sub.error, "position": sub.position or 0, "start": start,
               "other": sub.other.name if sub.other else ""}
     notify(sub.outcome, functools.partial(outcome_text, sub.outcome, **params), sub.run_dir.name)

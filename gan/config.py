@@ -73,12 +73,19 @@ class RunConfig:
 
     @property
     def run_id(self) -> str:
-        """A 12-hex-digit hash of the canonical config: equal configs share a run directory."""
-        canonical = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+        """A 12-hex-digit hash of the canonical config: equal configs share a run directory. A field
+        added later (LATER_FIELDS) is left out while it holds the value every older run had, so
+        adding a field never renames the runs already on disk."""
+        values = {key: value for key, value in self.to_dict().items()
+                  if key not in LATER_FIELDS or value != LATER_FIELDS[key]}
+        canonical = json.dumps(values, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()[:12]
 
 
 FIELD_TYPES: dict[str, type] = {f.name: f.type for f in dataclasses.fields(RunConfig)}
+# Fields added after runs were first saved, each with the value runs saved before it behave as:
+# run_id leaves a field out at that value.
+LATER_FIELDS: dict[str, Any] = {}
 
 # (low, high) inclusive for numbers; the form and the command line show these ranges.
 RANGES: dict[str, tuple[float, float]] = {

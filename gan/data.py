@@ -12,6 +12,7 @@ from gan.errors import UserError
 
 ASSETS = Path(__file__).resolve().parent / "assets"  # every bundled file: digits, classifier, pretrained run
 N_CLASSES = 10  # digits 0-9
+DIGIT_NAMES = tuple(str(digit) for digit in range(N_CLASSES))
 IMAGE_SHAPE = (28, 28, 1)  # height, width, channels of every image the models see
 BUNDLED = ASSETS / "digits.npz"
 FORCE_BUNDLED_ENV = "GAN_BUNDLED_DATA"  # set to 1 to never try keras.datasets (tests do)
@@ -29,11 +30,19 @@ class DataUnavailable(UserError, RuntimeError):
 
 @dataclass(frozen=True)
 class Dataset:
-    """pixels: uint8 (n, 28, 28), labels: uint8 (n,), source: a key of SOURCE_LABELS."""
+    """pixels: uint8 (n, height, width) grey or (n, height, width, 3) colour; labels: uint8 (n,),
+    indices into class_names; source: a key of SOURCE_LABELS."""
 
     pixels: np.ndarray
     labels: np.ndarray
     source: str
+    class_names: tuple[str, ...] = DIGIT_NAMES
+
+    @property
+    def image_shape(self) -> tuple[int, int, int]:
+        """(height, width, channels) of every image, as the models see them."""
+        height, width = self.pixels.shape[1:3]
+        return height, width, 1 if self.pixels.ndim == 3 else self.pixels.shape[3]
 
     @property
     def description(self) -> str:
@@ -90,7 +99,7 @@ def subset(data: Dataset, n: int, seed: int) -> Dataset:
     if n >= len(data.pixels):
         return data
     order = np.random.default_rng(seed).permutation(len(data.pixels))[:n]
-    return Dataset(data.pixels[order], data.labels[order], data.source)
+    return Dataset(data.pixels[order], data.labels[order], data.source, data.class_names)
 
 
 def to_images(pixels: np.ndarray) -> np.ndarray:

@@ -80,3 +80,13 @@ def test_defaults_are_the_quick_preset():
 def test_only_quick_is_conditional_the_classic_presets_are_not():
     assert config.preset("quick").conditional
     assert not config.preset("tutorial").conditional and not config.preset("mlp").conditional
+
+
+def test_run_ids_of_saved_runs_never_change(monkeypatch):
+    """The default config's id as every version since the first computed it: runs already on disk keep
+    their folders. A field added later is left out of the id only while it holds its older value."""
+    assert RunConfig().run_id == "8ed37b8bfa83"
+    seed_1 = RunConfig(seed=1).run_id
+    monkeypatch.setattr("gan.config.LATER_FIELDS", {"seed": 0})
+    assert RunConfig(seed=0).run_id != "8ed37b8bfa83"  # seed 0 left out of the hash
+    assert RunConfig(seed=1).run_id == seed_1  # any other seed still in it

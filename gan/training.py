@@ -70,7 +70,7 @@ class GAN(keras.Model):
 
     def step_function(self, jit_compile: bool = False):
         """train_step compiled once, with XLA when jit_compile: call it on each (images, labels) batch."""
-        return tf.function(self.train_step, jit_compile=jit_compile)
+        return tf.function(self.train_step, jit_compile=jit_compile, autograph=False)
 
     @property
     def metrics(self):

@@ -23,6 +23,7 @@ from PIL import Image
 from gan import runs, sampling
 from gan.config import ConfigError, RunConfig
 from gan.errors import UserError
+from gan.limits import UploadLimits
 
 MB = 2**20
 RUN_FILES = ("config.json", "status.json", "metrics.csv", "quality.csv", "generator.keras", runs.CHECKPOINT)
@@ -131,7 +132,7 @@ def import_run(data: bytes | IO[bytes], root: Path, limits: ImportLimits = LIMIT
     except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as error:
         raise ArchiveError("archive_not_zip") from error
     with archive:
-        run_id, files = _layout(_check_members(archive.infolist(), limits, limits.total_bytes))
+        run_id, files = _layout(check_members(archive.infolist(), limits, limits.total_bytes))
         cfg = _archived_config(archive, files)
         if run_id != cfg.run_id:
             raise ArchiveError("archive_renamed", folder=run_id, run_id=cfg.run_id)
@@ -164,16 +165,19 @@ def _read_upload(data: bytes | IO[bytes], limit: int) -> bytes:
     if not isinstance(blob, bytes):
         raise ArchiveError("archive_not_binary")
     if len(blob) > limit:
-        raise ArchiveError("archive_too_large", limit=_size(limit))
+        raise ArchiveError("archive_too_large", limit=size_text(limit))
     return blob
 
 
-def _size(n: float) -> str:
+def size_text(n: float) -> str:
     return f"{n / MB:.0f} MB" if n >= MB else f"{n:,.0f} bytes"
 
 
-def _check_members(infos: list[zipfile.ZipInfo], limits: ImportLimits, total_limit: int) -> dict[str, zipfile.ZipInfo]:
+def check_members(infos: list[zipfile.ZipInfo], limits: ImportLimits | UploadLimits,
+                  total_limit: int) -> dict[str, zipfile.ZipInfo]:
     """Members by name, refusing zip bombs (sizes, count, ratio), unsafe names, links and duplicates.
+    Run archives and uploads of your own images (gan.uploads, for a zip and for a folder's files)
+    share this check.
 
     Declared sizes can be trusted for extraction: zipfile stops reading a member at its declared
     size and checks its CRC, so a member that lies about its size fails instead of growing.
@@ -194,13 +198,13 @@ def _check_members(infos: list[zipfile.ZipInfo], limits: ImportLimits, total_lim
         if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
             raise ArchiveError("archive_compression", name=repr(name))
         if info.file_size > limits.member_bytes:
-            raise ArchiveError("archive_member_too_large", name=repr(name), size=_size(info.file_size),
-                               limit=_size(limits.member_bytes))
+            raise ArchiveError("archive_member_too_large", name=repr(name), size=size_text(info.file_size),
+                               limit=size_text(limits.member_bytes))
         if info.file_size > RATIO_FROM and info.file_size > limits.ratio * max(info.compress_size, 1):
             raise ArchiveError("archive_zip_bomb", name=repr(name), ratio=f"{limits.ratio:g}")
         total += info.file_size
         if total > total_limit:
-            raise ArchiveError("archive_unpacks_too_large", limit=_size(total_limit))
+            raise ArchiveError("archive_unpacks_too_large", limit=size_text(total_limit))
         if name in members:
             raise ArchiveError("archive_duplicate", name=repr(name))
         members[name] = info
@@ -346,7 +350,7 @@ def _check_inner_zip(path: Path, limits: ImportLimits) -> None:
     except (zipfile.BadZipFile, OSError, ValueError, EOFError) as error:
         raise ArchiveError("archive_inner_not_zip", name=path.name) from error
     try:
-        _check_members(infos, limits, limits.member_bytes)
+        check_members(infos, limits, limits.member_bytes)
     except ArchiveError as error:
         raise ArchiveError("archive_inner_refused", name=path.name, reason=error) from error
 

@@ -72,11 +72,9 @@ def with_data(cfg: config.RunConfig, path: str, root, say=print) -> config.RunCo
         f"sha256 {stored.sha256} ({'already stored' if stored.existed else 'stored'} in {stored.path})")
     for name, reason in ingested.skipped[:uploads.SKIPPED_KEPT]:
         say(f"  skipped {name}: {reason.replace('_', ' ')}")
-    changes = {"dataset": ingested.reference, "n_images": min(cfg.n_images, len(ingested.pixels))}
     if len(ingested.class_names) == 1 and cfg.conditional:
         say("  one class only (no class sub-folders): the run is unconditioned")
-        changes["conditional"] = False
-    return cfg.replace(**changes)
+    return uploads.configure(cfg, ingested.reference, len(ingested.pixels), len(ingested.class_names))
 
 
 def budget_config(cfg: config.RunConfig, minutes: float, root, quiet: bool, device_count: int) -> config.RunConfig:

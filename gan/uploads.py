@@ -19,17 +19,17 @@ import numpy as np
 from PIL import Image, ImageOps
 
 from gan import archive, runs
-from gan.config import UPLOADED
+from gan.config import UPLOADED, RunConfig
 from gan.data import Dataset, DataUnavailable
 from gan.errors import UserError
 from gan.limits import UPLOADS, UploadLimits
 
 GREY_SIDE, COLOUR_SIDE = 28, 32  # the two image shapes the models take: (28, 28, 1) and (32, 32, 3)
 # How every picture becomes a training image; the Train page and the README state it in these terms.
-RESIZE_RULE = ("Each picture is scaled so that its shorter side is 28 pixels (grey) or 32 pixels (colour), "
-               "then its centre square is kept. All grey pictures: grey 28×28; any colour picture: all in "
-               "colour 32×32. Pixels are kept as they are (dark ink on light paper stays so; nothing is "
-               "inverted), and transparency becomes white.")
+RESIZE_RULE = ("Each picture is scaled so that its shorter side is {grey} pixels (grey) or {colour} pixels "
+               "(colour), then its centre square is kept: grey {grey}×{grey} if every picture is grey, colour "
+               "{colour}×{colour} for all if any is in colour. Pixels keep their shades (dark ink on light paper "
+               "stays so, nothing is inverted); transparency becomes white.")
 GREY_TOLERANCE = 8  # levels a pixel's red, green and blue may differ by in a grey picture (JPEG rounding)
 FORMATS = ("PNG", "JPEG")
 DATASETS_DIR = "datasets"  # under the runs root
@@ -365,6 +365,15 @@ def _array_labels(labels: np.ndarray | None, names: np.ndarray | None, n: int,
     ordered = sorted(text, key=_natural)
     index = {value: ordered.index(t) for value, t in zip(values.tolist(), text, strict=True)}
     return np.array([index[v] for v in labels.tolist()], np.uint8), tuple(ordered)
+
+
+def configure(cfg: RunConfig, reference: str, count: int, n_classes: int) -> RunConfig:
+    """cfg training on a stored upload: dataset set to its reference, n_images at most its count, and
+    unconditioned if it has one class only (no class sub-folders: nothing to condition on)."""
+    changes = {"dataset": reference, "n_images": min(cfg.n_images, count)}
+    if n_classes == 1:
+        changes["conditional"] = False
+    return cfg.replace(**changes)
 
 
 # --- the store -------------------------------------------------------------------------

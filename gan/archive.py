@@ -21,16 +21,17 @@ from typing import IO, Any
 from PIL import Image
 
 from gan import runs, sampling
-from gan.config import ConfigError, RunConfig
+from gan.config import UPLOADED, ConfigError, RunConfig
 from gan.errors import UserError
-from gan.limits import UploadLimits
+from gan.limits import UPLOADS, UploadLimits
 
 MB = 2**20
 RUN_FILES = ("config.json", "status.json", "metrics.csv", "quality.csv", "generator.keras", runs.CHECKPOINT)
+DATASET = "dataset.npz"  # a run on your own images carries them (gan.uploads), so it trains and resumes elsewhere
 SAMPLE = re.compile(r"^samples/epoch_(\d{4})\.png$")
 # Each CSV's accepted headers, current first: runs exported before a column was added still import.
 CSV_FIELDS = {"metrics.csv": (runs.METRICS_FIELDS, runs.LEGACY_METRICS_FIELDS), "quality.csv": (runs.QUALITY_FIELDS,)}
-ALLOWED = ", ".join((*RUN_FILES, "samples/epoch_NNNN.png"))
+ALLOWED = ", ".join((*RUN_FILES, DATASET, "samples/epoch_NNNN.png"))
 JSON_BYTES = MB  # config.json and status.json are a few hundred bytes
 PNG_SIDE = 1024  # a sample grid is about 500 pixels a side; a larger one only costs viewers' memory
 CSV_ROW_BYTES = 400  # a metrics row is 11 numbers, about 150 characters
@@ -78,8 +79,9 @@ def export_run(run_dir: Path, checkpoint: bool | None = None) -> bytes:
     """The run as zip bytes: a folder named by its run id holding the files import_run accepts.
 
     checkpoint.npz (3-4 times the generator's size) is included when `checkpoint` is True, or by
-    default only if the run is unfinished: resuming is its only use. Locks, logs, cancel requests
-    and temporary files are left out.
+    default only if the run is unfinished: resuming is its only use. A run on your own images
+    carries them as dataset.npz (the stored data.npz) when they are still stored. Locks, logs, cancel
+    requests and temporary files are left out.
     """
     run_dir = Path(run_dir)
     cfg = runs.read_config(run_dir)
@@ -96,6 +98,12 @@ def export_run(run_dir: Path, checkpoint: bool | None = None) -> bytes:
             source = run_dir / name
             if source.is_file() and not source.is_symlink():  # never follow a link out of the run folder
                 archive.write(source, f"{cfg.run_id}/{name}")
+        if UPLOADED.fullmatch(cfg.dataset):
+            from gan import uploads  # it imports this module
+
+            stored = uploads.dataset_path(run_dir.parent, cfg.dataset) / "data.npz"
+            if stored.is_file() and not stored.is_symlink():
+                archive.write(stored, f"{cfg.run_id}/{DATASET}", zipfile.ZIP_STORED)  # already compressed
     return buffer.getvalue()
 
 
@@ -114,7 +122,7 @@ def is_imported(run_dir: Path) -> bool:
 
 
 def import_run(data: bytes | IO[bytes], root: Path, limits: ImportLimits = LIMITS,
-               owner: str | None = None) -> Imported:
+               owner: str | None = None, upload_limits: UploadLimits = UPLOADS) -> Imported:
     """Check an archive made by export_run and install its run under root, in the importer's
     folder (imported_name) and owned by them; ArchiveError if refused.
 
@@ -124,7 +132,9 @@ def import_run(data: bytes | IO[bytes], root: Path, limits: ImportLimits = LIMIT
     folder inside root and renamed into place only once everything passed: a refused import leaves
     nothing behind. A run this owner already imported with the same config is kept as it is,
     unread (existed=True). The imported status is "finished" if the archive's was, else
-    "interrupted", and names no process.
+    "interrupted", and names no process. A run on your own images may carry them (dataset.npz):
+    held to upload_limits and to the config's hash, they are stored under root (gan.uploads) as if
+    `owner` had uploaded them.
     """
     blob = _read_upload(data, limits.archive_bytes)
     try:
@@ -136,6 +146,8 @@ def import_run(data: bytes | IO[bytes], root: Path, limits: ImportLimits = LIMIT
         cfg = _archived_config(archive, files)
         if run_id != cfg.run_id:
             raise ArchiveError("archive_renamed", folder=run_id, run_id=cfg.run_id)
+        if DATASET in files and not UPLOADED.fullmatch(cfg.dataset):
+            raise ArchiveError("archive_foreign_file", name=DATASET, allowed=ALLOWED)
         status = _archived_json(archive, files, "status.json") if "status.json" in files else {}
         root = Path(root)
         root.mkdir(parents=True, exist_ok=True)
@@ -150,6 +162,8 @@ def import_run(data: bytes | IO[bytes], root: Path, limits: ImportLimits = LIMIT
                 epoch = _check_files(staged, cfg, limits)
                 has_generator = (staged / "generator.keras").exists()
                 runs.write_status(staged, **_imported_status(status, cfg, epoch, has_generator), owner=owner)
+                if DATASET in files:
+                    _store_dataset(archive, files[DATASET], cfg, root, upload_limits, owner)
                 try:
                     path = runs.install(root, staged, folder)
                 except runs.RunError:  # imported by someone else meanwhile
@@ -224,7 +238,7 @@ def _layout(members: dict[str, zipfile.ZipInfo]) -> tuple[str, dict[str, zipfile
         inner = name[len(run_id) + 1:]
         if info.is_dir() and inner.rstrip("/") in ("", "samples"):
             continue
-        if info.is_dir() or not (inner in RUN_FILES or SAMPLE.match(inner)):
+        if info.is_dir() or not (inner in RUN_FILES or inner == DATASET or SAMPLE.match(inner)):
             raise ArchiveError("archive_foreign_file", name=repr(inner), allowed=ALLOWED)
         files[inner] = info
     return run_id, files
@@ -262,13 +276,27 @@ def _extract(archive: zipfile.ZipFile, files: dict[str, zipfile.ZipInfo], staged
     """Write the members to staged/, at paths built from the checked names, never from raw ones."""
     (staged / "samples").mkdir(parents=True)
     for name, info in files.items():
-        if name == "status.json":
-            continue  # rewritten from its checked fields
+        if name in ("status.json", DATASET):
+            continue  # rewritten from its checked fields; stored by its hash, not in the run
         try:
             with archive.open(info) as source, open(staged.joinpath(*name.split("/")), "xb") as sink:
                 shutil.copyfileobj(source, sink, MB)
         except (zipfile.BadZipFile, EOFError, zlib.error) as error:
             raise ArchiveError("archive_damaged_member", error, name=name) from error
+
+
+def _store_dataset(archive: zipfile.ZipFile, info: zipfile.ZipInfo, cfg: RunConfig, root: Path,
+                   limits: UploadLimits, owner: str | None) -> None:
+    """The run's images, checked as an upload and against the config's hash, stored once under root."""
+    from gan import uploads  # it imports this module
+
+    try:
+        ingested = uploads.from_archived(archive.read(info), cfg.dataset, limits)
+    except (zipfile.BadZipFile, EOFError, zlib.error) as error:
+        raise ArchiveError("archive_damaged_member", error, name=DATASET) from error
+    except UserError as error:
+        raise ArchiveError("archive_inner_refused", name=DATASET, reason=error) from error
+    uploads.store(root, ingested, owner)
 
 
 def _check_files(staged: Path, cfg: RunConfig, limits: ImportLimits) -> int | None:

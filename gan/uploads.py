@@ -367,6 +367,40 @@ def _array_labels(labels: np.ndarray | None, names: np.ndarray | None, n: int,
     return np.array([index[v] for v in labels.tolist()], np.uint8), tuple(ordered)
 
 
+def from_archived(blob: bytes, reference: str, limits: UploadLimits = UPLOADS) -> Ingested:
+    """A stored dataset's data.npz as a run archive carries it: held to the upload limits, its arrays
+    as store() writes them (uint8 pixels 28×28 grey or 32×32×3 colour, labels into class_names), and
+    its content to `reference`'s hash. DatasetError or archive.ArchiveError if refused."""
+    _check_upload_size(len(blob), limits)
+    try:
+        bundle = zipfile.ZipFile(io.BytesIO(blob))
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as error:
+        raise DatasetError("dataset_format", name="dataset.npz") from error
+    with bundle:
+        files = archive.check_members(bundle.infolist(), limits, limits.total_bytes)
+        _check_total_ratio(files.values(), limits)
+        arrays = {}
+        for key in ("pixels", "labels", "class_names"):
+            if f"{key}.npy" not in files:
+                raise DatasetError("dataset_npz_keys", name="dataset.npz", keys="pixels, labels, class_names")
+            arrays[key] = _read_npy(io.BytesIO(bundle.read(files[f"{key}.npy"])), f"dataset.npz:{key}", limits)
+    pixels, labels, names = arrays["pixels"], arrays["labels"], arrays["class_names"]
+    shapes = ((GREY_SIDE, GREY_SIDE), (COLOUR_SIDE, COLOUR_SIDE, 3))
+    if pixels.dtype != np.uint8 or pixels.shape[1:] not in shapes:
+        raise DatasetError("dataset_array_shape", shape=str(pixels.shape))
+    if len(pixels) > limits.max_images:
+        raise DatasetError("dataset_too_many_images", count=f"{len(pixels):,}", limit=f"{limits.max_images:,}")
+    if len(pixels) < limits.min_images:
+        raise DatasetError("dataset_too_few", count=len(pixels), minimum=limits.min_images, skipped=0)
+    if (labels.dtype != np.uint8 or labels.shape != (len(pixels),) or names.ndim != 1 or names.dtype.kind != "U"
+            or not 0 < len(names) <= limits.max_classes or labels.max(initial=0) >= len(names)):
+        raise DatasetError("dataset_labels", count=len(pixels))
+    ingested = Ingested(pixels, labels, tuple(str(name) for name in names), "dataset.npz")
+    if ingested.sha256 != sha_of(reference):
+        raise DatasetError("dataset_hash_mismatch", sha=sha_of(reference)[:12])
+    return ingested
+
+
 def configure(cfg: RunConfig, reference: str, count: int, n_classes: int) -> RunConfig:
     """cfg training on a stored upload: dataset set to its reference, n_images at most its count, and
     unconditioned if it has one class only (no class sub-folders: nothing to condition on)."""

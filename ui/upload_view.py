@@ -35,8 +35,8 @@ def accept(blob: bytes, name: str) -> dict:
 def show() -> None:
     """The data-source choice; for your own images, the uploader, the resize rule and limits, and
     what was kept, skipped and will be trained on."""
-    choices = [*config.DATASETS, UPLOAD]
-    st.selectbox(t("uploads.source"), choices, format_func=lambda choice: t(f"uploads.sources.{choice}"), key=SOURCE,
+    labels = {choice: t(f"uploads.sources.{choice}") for choice in (*config.DATASETS, UPLOAD)}  # worded now
+    st.selectbox(t("uploads.source"), list(labels), format_func=labels.get, key=SOURCE,
                  help=t("uploads.source_help"), persist_state="session")
     if st.session_state[SOURCE] != UPLOAD:
         return
@@ -68,6 +68,7 @@ def summary(result: dict) -> None:
                  height=height, width=width, kind=t(f"uploads.{'colour' if channels == 3 else 'grey'}"),
                  sha=meta["sha256"][:12]) + " " + t("uploads.already" if meta["existed"] else "uploads.stored"),
                icon="🖼️")
+    st.caption(t("uploads.n_images", count=f"{meta['count']:,}"))
     names = meta["class_names"]
     if len(names) == 1:
         st.caption(t("uploads.unlabelled"))

@@ -166,14 +166,14 @@ def _folder_files(folder: Path, limits: UploadLimits) -> dict:
             infos.append(info)
             paths[relative] = path
     archive.check_members(infos, limits, limits.total_bytes)
-    return {relative: _file_reader(path) for relative, path in paths.items()}
+    return {relative: _file_reader(path, limits.member_bytes) for relative, path in paths.items()}
 
 
-def _file_reader(path: Path):
+def _file_reader(path: Path, most: int):
     def read() -> bytes:
         descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))  # a link swapped in meanwhile
         with os.fdopen(descriptor, "rb") as handle:
-            return handle.read()
+            return handle.read(most)  # a file that grew since it was measured is cut, and then fails to decode
     return read
 
 
@@ -251,13 +251,13 @@ def _on_white(picture: Image.Image) -> Image.Image:
 def _fit(picture: Image.Image, side: int) -> np.ndarray:
     """Scale so the shorter side is `side`, keep the centre square: uint8 (side, side[, 3])."""
     width, height = picture.size
-    if (width, height) != (side, side):
-        scale = side / min(width, height)
-        size = (max(side, round(width * scale)), max(side, round(height * scale)))
-        picture = picture.resize(size, Image.LANCZOS, reducing_gap=3.0)
-        left, top = (size[0] - side) // 2, (size[1] - side) // 2
-        picture = picture.crop((left, top, left + side, top + side))
-    return np.asarray(picture, np.uint8)
+    if (width, height) == (side, side):
+        return np.asarray(picture, np.uint8)
+    scale = side / min(width, height)
+    size = (max(side, round(width * scale)), max(side, round(height * scale)))
+    picture = picture.resize(size, Image.LANCZOS, reducing_gap=3.0)
+    left, top = (size[0] - side) // 2, (size[1] - side) // 2
+    return np.asarray(picture.crop((left, top, left + side, top + side)), np.uint8)
 
 
 def _fit_both(rgb: Image.Image) -> tuple[np.ndarray, np.ndarray]:
@@ -339,9 +339,14 @@ def _from_array(pixels: np.ndarray, labels: np.ndarray | None, names: np.ndarray
         raise DatasetError("dataset_array_range")
     pixels = pixels.astype(np.uint8)
     labels, class_names = _array_labels(labels, names, len(pixels), limits)
-    fitted = [_fit_both(Image.fromarray(image).convert("RGB")) for image in pixels]
-    return _finish([grey for grey, _ in fitted], [colour for _, colour in fitted], list(labels), class_names,
-                   source_name, [], limits)
+    # As _decode treats each picture, without its work where the shape says the answer: a grey array
+    # has no colour picture, and an image already of the models' size is kept as it is.
+    colours = [] if pixels.ndim == 3 else [_fit(Image.fromarray(image), COLOUR_SIDE) for image in pixels]
+    greys = []
+    if not any(_is_colour(image) for image in colours):
+        colours = []
+        greys = [_fit(Image.fromarray(image).convert("L"), GREY_SIDE) for image in pixels]
+    return _finish(greys, colours, list(labels), class_names, source_name, [], limits)
 
 
 def _array_labels(labels: np.ndarray | None, names: np.ndarray | None, n: int,

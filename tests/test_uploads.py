@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from gan import archive, data, limits, quota, runs, uploads
+from gan import archive, data, limits, uploads
 from gan.limits import UploadLimits
 from tests.conftest import tiny_config
 
@@ -178,6 +178,13 @@ def test_counts_and_sizes_are_checked_first():
     assert limits.from_settings({"GAN_DEMO": "1"}).uploads.max_images < limits.UPLOADS.max_images
 
 
+def test_the_page_states_the_resize_rule_in_the_modules_own_words():
+    from tests.test_i18n import EN
+
+    assert EN["uploads.rule"] == uploads.RESIZE_RULE
+    assert uploads.RESIZE_RULE.format(grey=28, colour=32).startswith("Each picture is scaled so that its shorter")
+
+
 def test_stored_once_loaded_with_its_hash_checked_and_a_missing_one_is_named(runs_root):
     ingested = uploads.ingest(npz(x=greys(64), y=np.arange(64) % 2), "s.npz", SMALL)
     first = uploads.store(runs_root, ingested, owner="visitor1")
@@ -206,23 +213,3 @@ def test_a_run_config_takes_an_uploads_hash_and_keeps_old_run_ids():
     for bad in ("sha256:" + "AB" * 32, "sha256:abc", "cifar10"):
         with pytest.raises(Exception, match="dataset: must be one of mnist, fashion_mnist, or sha256:"):
             tiny_config(dataset=bad)
-
-
-def test_on_a_demo_each_visitor_keeps_a_few_datasets_and_unused_ones_make_room(runs_root):
-    server = limits.Limits(demo=True, keep_datasets=2, datasets_bytes=10**9, keep_hours=1)
-    stored = []
-    for seed in range(3):
-        quota.make_dataset_room(runs_root, server, "me", 1000)
-        ingested = uploads.ingest(npz(x=greys(64, seed=seed)), "s.npz", SMALL)
-        stored.append(uploads.store(runs_root, ingested, owner="me"))
-        runs.create(runs_root, tiny_config(dataset=ingested.reference)) if seed == 1 else None
-    assert [s.path.exists() for s in stored] == [False, True, True]  # the oldest unused went
-    runs.create(runs_root, tiny_config(dataset="sha256:" + stored[2].sha256))
-    with pytest.raises(quota.QuotaError) as raised:
-        quota.make_dataset_room(runs_root, server, "me", 1000)
-    assert raised.value.kind == "quota_datasets"
-    tight = limits.Limits(demo=True, datasets_bytes=1000, keep_hours=1)
-    with pytest.raises(quota.QuotaError) as raised:
-        quota.make_dataset_room(runs_root, tight, "you", 1000)
-    assert raised.value.kind == "quota_datasets_full"
-    assert quota.make_dataset_room(runs_root, limits.Limits(), "you", 10**12) == []

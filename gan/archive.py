@@ -21,15 +21,17 @@ from typing import IO, Any
 from PIL import Image
 
 from gan import runs, sampling
-from gan.config import ConfigError, RunConfig
+from gan.config import UPLOADED, ConfigError, RunConfig
 from gan.errors import UserError
+from gan.limits import UPLOADS, UploadLimits
 
 MB = 2**20
 RUN_FILES = ("config.json", "status.json", "metrics.csv", "quality.csv", "generator.keras", runs.CHECKPOINT)
+DATASET = "dataset.npz"  # a run on your own images carries them (gan.uploads), so it trains and resumes elsewhere
 SAMPLE = re.compile(r"^samples/epoch_(\d{4})\.png$")
 # Each CSV's accepted headers, current first: runs exported before a column was added still import.
 CSV_FIELDS = {"metrics.csv": (runs.METRICS_FIELDS, runs.LEGACY_METRICS_FIELDS), "quality.csv": (runs.QUALITY_FIELDS,)}
-ALLOWED = ", ".join((*RUN_FILES, "samples/epoch_NNNN.png"))
+ALLOWED = ", ".join((*RUN_FILES, DATASET, "samples/epoch_NNNN.png"))
 JSON_BYTES = MB  # config.json and status.json are a few hundred bytes
 PNG_SIDE = 1024  # a sample grid is about 500 pixels a side; a larger one only costs viewers' memory
 CSV_ROW_BYTES = 400  # a metrics row is 11 numbers, about 150 characters
@@ -77,8 +79,9 @@ def export_run(run_dir: Path, checkpoint: bool | None = None) -> bytes:
     """The run as zip bytes: a folder named by its run id holding the files import_run accepts.
 
     checkpoint.npz (3-4 times the generator's size) is included when `checkpoint` is True, or by
-    default only if the run is unfinished: resuming is its only use. Locks, logs, cancel requests
-    and temporary files are left out.
+    default only if the run is unfinished: resuming is its only use. A run on your own images
+    carries them as dataset.npz (the stored data.npz) when they are still stored. Locks, logs, cancel
+    requests and temporary files are left out.
     """
     run_dir = Path(run_dir)
     cfg = runs.read_config(run_dir)
@@ -95,6 +98,12 @@ def export_run(run_dir: Path, checkpoint: bool | None = None) -> bytes:
             source = run_dir / name
             if source.is_file() and not source.is_symlink():  # never follow a link out of the run folder
                 archive.write(source, f"{cfg.run_id}/{name}")
+        if UPLOADED.fullmatch(cfg.dataset):
+            from gan import uploads  # it imports this module
+
+            stored = uploads.dataset_path(run_dir.parent, cfg.dataset) / "data.npz"
+            if stored.is_file() and not stored.is_symlink():
+                archive.write(stored, f"{cfg.run_id}/{DATASET}", zipfile.ZIP_STORED)  # already compressed
     return buffer.getvalue()
 
 
@@ -113,7 +122,7 @@ def is_imported(run_dir: Path) -> bool:
 
 
 def import_run(data: bytes | IO[bytes], root: Path, limits: ImportLimits = LIMITS,
-               owner: str | None = None) -> Imported:
+               owner: str | None = None, upload_limits: UploadLimits = UPLOADS) -> Imported:
     """Check an archive made by export_run and install its run under root, in the importer's
     folder (imported_name) and owned by them; ArchiveError if refused.
 
@@ -123,7 +132,9 @@ def import_run(data: bytes | IO[bytes], root: Path, limits: ImportLimits = LIMIT
     folder inside root and renamed into place only once everything passed: a refused import leaves
     nothing behind. A run this owner already imported with the same config is kept as it is,
     unread (existed=True). The imported status is "finished" if the archive's was, else
-    "interrupted", and names no process.
+    "interrupted", and names no process. A run on your own images may carry them (dataset.npz):
+    held to upload_limits and to the config's hash, they are stored under root (gan.uploads) as if
+    `owner` had uploaded them.
     """
     blob = _read_upload(data, limits.archive_bytes)
     try:
@@ -131,10 +142,12 @@ def import_run(data: bytes | IO[bytes], root: Path, limits: ImportLimits = LIMIT
     except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as error:
         raise ArchiveError("archive_not_zip") from error
     with archive:
-        run_id, files = _layout(_check_members(archive.infolist(), limits, limits.total_bytes))
+        run_id, files = _layout(check_members(archive.infolist(), limits, limits.total_bytes))
         cfg = _archived_config(archive, files)
         if run_id != cfg.run_id:
             raise ArchiveError("archive_renamed", folder=run_id, run_id=cfg.run_id)
+        if DATASET in files and not UPLOADED.fullmatch(cfg.dataset):
+            raise ArchiveError("archive_foreign_file", name=DATASET, allowed=ALLOWED)
         status = _archived_json(archive, files, "status.json") if "status.json" in files else {}
         root = Path(root)
         root.mkdir(parents=True, exist_ok=True)
@@ -149,6 +162,8 @@ def import_run(data: bytes | IO[bytes], root: Path, limits: ImportLimits = LIMIT
                 epoch = _check_files(staged, cfg, limits)
                 has_generator = (staged / "generator.keras").exists()
                 runs.write_status(staged, **_imported_status(status, cfg, epoch, has_generator), owner=owner)
+                if DATASET in files:
+                    _store_dataset(archive, files[DATASET], cfg, root, upload_limits, owner)
                 try:
                     path = runs.install(root, staged, folder)
                 except runs.RunError:  # imported by someone else meanwhile
@@ -164,16 +179,19 @@ def _read_upload(data: bytes | IO[bytes], limit: int) -> bytes:
     if not isinstance(blob, bytes):
         raise ArchiveError("archive_not_binary")
     if len(blob) > limit:
-        raise ArchiveError("archive_too_large", limit=_size(limit))
+        raise ArchiveError("archive_too_large", limit=size_text(limit))
     return blob
 
 
-def _size(n: float) -> str:
+def size_text(n: float) -> str:
     return f"{n / MB:.0f} MB" if n >= MB else f"{n:,.0f} bytes"
 
 
-def _check_members(infos: list[zipfile.ZipInfo], limits: ImportLimits, total_limit: int) -> dict[str, zipfile.ZipInfo]:
+def check_members(infos: list[zipfile.ZipInfo], limits: ImportLimits | UploadLimits,
+                  total_limit: int) -> dict[str, zipfile.ZipInfo]:
     """Members by name, refusing zip bombs (sizes, count, ratio), unsafe names, links and duplicates.
+    Run archives and uploads of your own images (gan.uploads, for a zip and for a folder's files)
+    share this check.
 
     Declared sizes can be trusted for extraction: zipfile stops reading a member at its declared
     size and checks its CRC, so a member that lies about its size fails instead of growing.
@@ -194,13 +212,13 @@ def _check_members(infos: list[zipfile.ZipInfo], limits: ImportLimits, total_lim
         if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
             raise ArchiveError("archive_compression", name=repr(name))
         if info.file_size > limits.member_bytes:
-            raise ArchiveError("archive_member_too_large", name=repr(name), size=_size(info.file_size),
-                               limit=_size(limits.member_bytes))
+            raise ArchiveError("archive_member_too_large", name=repr(name), size=size_text(info.file_size),
+                               limit=size_text(limits.member_bytes))
         if info.file_size > RATIO_FROM and info.file_size > limits.ratio * max(info.compress_size, 1):
             raise ArchiveError("archive_zip_bomb", name=repr(name), ratio=f"{limits.ratio:g}")
         total += info.file_size
         if total > total_limit:
-            raise ArchiveError("archive_unpacks_too_large", limit=_size(total_limit))
+            raise ArchiveError("archive_unpacks_too_large", limit=size_text(total_limit))
         if name in members:
             raise ArchiveError("archive_duplicate", name=repr(name))
         members[name] = info
@@ -220,7 +238,7 @@ def _layout(members: dict[str, zipfile.ZipInfo]) -> tuple[str, dict[str, zipfile
         inner = name[len(run_id) + 1:]
         if info.is_dir() and inner.rstrip("/") in ("", "samples"):
             continue
-        if info.is_dir() or not (inner in RUN_FILES or SAMPLE.match(inner)):
+        if info.is_dir() or not (inner in RUN_FILES or inner == DATASET or SAMPLE.match(inner)):
             raise ArchiveError("archive_foreign_file", name=repr(inner), allowed=ALLOWED)
         files[inner] = info
     return run_id, files
@@ -258,13 +276,27 @@ def _extract(archive: zipfile.ZipFile, files: dict[str, zipfile.ZipInfo], staged
     """Write the members to staged/, at paths built from the checked names, never from raw ones."""
     (staged / "samples").mkdir(parents=True)
     for name, info in files.items():
-        if name == "status.json":
-            continue  # rewritten from its checked fields
+        if name in ("status.json", DATASET):
+            continue  # rewritten from its checked fields; stored by its hash, not in the run
         try:
             with archive.open(info) as source, open(staged.joinpath(*name.split("/")), "xb") as sink:
                 shutil.copyfileobj(source, sink, MB)
         except (zipfile.BadZipFile, EOFError, zlib.error) as error:
             raise ArchiveError("archive_damaged_member", error, name=name) from error
+
+
+def _store_dataset(archive: zipfile.ZipFile, info: zipfile.ZipInfo, cfg: RunConfig, root: Path,
+                   limits: UploadLimits, owner: str | None) -> None:
+    """The run's images, checked as an upload and against the config's hash, stored once under root."""
+    from gan import uploads  # it imports this module
+
+    try:
+        ingested = uploads.from_archived(archive.read(info), cfg.dataset, limits)
+    except (zipfile.BadZipFile, EOFError, zlib.error) as error:
+        raise ArchiveError("archive_damaged_member", error, name=DATASET) from error
+    except UserError as error:
+        raise ArchiveError("archive_inner_refused", name=DATASET, reason=error) from error
+    uploads.store(root, ingested, owner)
 
 
 def _check_files(staged: Path, cfg: RunConfig, limits: ImportLimits) -> int | None:
@@ -346,7 +378,7 @@ def _check_inner_zip(path: Path, limits: ImportLimits) -> None:
     except (zipfile.BadZipFile, OSError, ValueError, EOFError) as error:
         raise ArchiveError("archive_inner_not_zip", name=path.name) from error
     try:
-        _check_members(infos, limits, limits.member_bytes)
+        check_members(infos, limits, limits.member_bytes)
     except ArchiveError as error:
         raise ArchiveError("archive_inner_refused", name=path.name, reason=error) from error
 

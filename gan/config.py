@@ -4,12 +4,14 @@ and the stable hash that names the run."""
 import dataclasses
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
 from gan import errors
 
-DATASETS = ("mnist", "fashion_mnist")
+DATASETS = ("mnist", "fashion_mnist")  # the built-in datasets; an upload is "sha256:" + its content hash
+UPLOADED = re.compile(r"sha256:[0-9a-f]{64}")  # a dataset of your own images (gan.uploads), by content
 ARCHITECTURES = ("dcgan_lean", "dcgan_small", "dcgan_tutorial", "mlp")
 SEED_MAX = 2**31 - 1  # every seed the app accepts: forms, command lines, the toy
 LOSSES = ("nonsat", "minimax", "lsgan", "hinge", "wgan_gp")
@@ -102,8 +104,7 @@ RANGES: dict[str, tuple[float, float]] = {
     "g_top_k": (0.1, 1.0),
     "seed": (0, SEED_MAX),
 }
-CHOICES: dict[str, tuple[str, ...]] = {
-    "dataset": DATASETS,
+CHOICES: dict[str, tuple[str, ...]] = {  # dataset is checked by validate(): a choice or an upload's hash
     "architecture": ARCHITECTURES,
     "loss": LOSSES,
 }
@@ -235,6 +236,11 @@ def check_fields(obj: Any, schema: tuple) -> None:
 def validate(cfg: RunConfig) -> None:
     """Raise ConfigError naming the first field outside its allowed values or range."""
     check_fields(cfg, SCHEMA)
+    if cfg.dataset not in DATASETS and not UPLOADED.fullmatch(cfg.dataset):
+        choices = ", ".join(DATASETS)
+        raise ConfigError("dataset", f"must be one of {choices}, or sha256: followed by 64 lowercase hex digits (your "
+                                     f"own images), not {cfg.dataset!r}", "dataset",
+                          {"choices": choices, "value": repr(cfg.dataset)})
     if cfg.batch_size > cfg.n_images:
         raise ConfigError("batch_size", f"must be at most n_images ({cfg.n_images}), not {cfg.batch_size}",
                           "batch_size", {"n_images": str(cfg.n_images), "value": str(cfg.batch_size)})

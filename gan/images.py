@@ -15,11 +15,12 @@ GIF_SIDE = 512  # a run's grid is about 500 pixels a side
 
 
 def grid(pixels: np.ndarray, cols: int | None = None, pad: int = 2) -> np.ndarray:
-    """uint8 (n, h, w) -> one uint8 image of the digits in rows of `cols`, on a black background."""
-    n, h, w = pixels.shape
+    """uint8 (n, h, w) grey or (n, h, w, 3) colour -> one uint8 image of them in rows of `cols`, on a
+    black background: (H, W) or (H, W, 3)."""
+    n, h, w = pixels.shape[:3]
     cols = cols or math.ceil(math.sqrt(n))
     rows = math.ceil(n / cols)
-    canvas = np.zeros((rows * (h + pad) + pad, cols * (w + pad) + pad), np.uint8)
+    canvas = np.zeros((rows * (h + pad) + pad, cols * (w + pad) + pad, *pixels.shape[3:]), np.uint8)
     for i, digit in enumerate(pixels):
         r, c = divmod(i, cols)
         canvas[pad + r * (h + pad): pad + r * (h + pad) + h, pad + c * (w + pad): pad + c * (w + pad) + w] = digit
@@ -27,8 +28,8 @@ def grid(pixels: np.ndarray, cols: int | None = None, pad: int = 2) -> np.ndarra
 
 
 def png_bytes(image: np.ndarray, scale: int = 1) -> bytes:
-    """A uint8 (h, w) image as PNG, enlarged `scale` times with crisp pixels."""
-    picture = Image.fromarray(image, mode="L")
+    """A uint8 (h, w) grey or (h, w, 3) colour image as PNG, enlarged `scale` times with crisp pixels."""
+    picture = Image.fromarray(image)
     if scale > 1:
         picture = picture.resize((image.shape[1] * scale, image.shape[0] * scale), Image.NEAREST)
     out = io.BytesIO()

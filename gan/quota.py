@@ -10,7 +10,7 @@ import fcntl
 import time
 from pathlib import Path
 
-from gan import runs
+from gan import archive, runs, uploads
 from gan.errors import UserError
 from gan.limits import Limits
 
@@ -83,3 +83,37 @@ def _recent(when: str, now: float) -> bool:
         return now - float(when) < HOUR
     except ValueError:
         return False
+
+
+def make_dataset_room(root: Path, server: Limits, owner: str | None, incoming: int,
+                      now: float | None = None) -> list[Path]:
+    """Before `owner` stores a new uploaded dataset of about `incoming` bytes: forget their oldest
+    datasets no run uses until they hold fewer than keep_datasets (QuotaError "quota_datasets" if
+    runs use them all), then, while all datasets would exceed datasets_bytes, delete unused ones
+    idle for keep_hours, oldest first (QuotaError "quota_datasets_full" if that is not enough).
+    Return what was deleted. Nothing happens outside demo mode."""
+    if not server.demo:
+        return []
+    now = time.time() if now is None else now
+    stored, used = uploads.list_stored(root), uploads.in_use(root)
+    unused = [held for held in stored if held.path.name not in used]
+    deleted = []
+    if owner and server.keep_datasets is not None:
+        mine = [held for held in stored if owner in held.owners]
+        forget = [held for held in unused if owner in held.owners][:max(len(mine) - server.keep_datasets + 1, 0)]
+        if len(mine) - len(forget) >= server.keep_datasets:
+            raise QuotaError("quota_datasets", limit=server.keep_datasets)
+        deleted += [held.path for held in forget if uploads.disown(held, owner)]
+    if server.datasets_bytes is not None:
+        idle = [held for held in unused if held.path not in deleted and held.path.exists()
+                and now - held.created > server.keep_hours * HOUR]
+        total = sum(held.size for held in stored if held.path not in deleted)
+        while total + incoming > server.datasets_bytes and idle:
+            held = idle.pop(0)
+            runs.delete(held.path)
+            deleted.append(held.path)
+            total -= held.size
+        if total + incoming > server.datasets_bytes:
+            raise QuotaError("quota_datasets_full", limit=archive.size_text(server.datasets_bytes),
+                             hours=f"{server.keep_hours:g}")
+    return deleted

@@ -1,6 +1,7 @@
 """Command line: train (or resume) a run.
 
 python -m gan.train --preset quick [--epochs N | --minutes M] [--set key=value ...] [--runs-dir DIR]
+python -m gan.train --data PATH ...                     (train on your own images: a .zip, folder, .npz or .npy)
 python -m gan.train --run RUN_ID [--runs-dir DIR]      (resume an existing run)
 Either takes --devices N: N GPUs (or N parts of the CPU) share each batch, default $GAN_DEVICES or 1.
 """
@@ -15,7 +16,7 @@ import signal  # noqa: E402
 import sys  # noqa: E402
 import traceback  # noqa: E402
 
-from gan import cli, config, devices, launcher, runs, startup  # noqa: E402
+from gan import cli, config, devices, launcher, limits, runs, startup  # noqa: E402
 from gan.errors import UserError  # noqa: E402
 
 PROG = "gan.train"
@@ -31,6 +32,9 @@ def parse_args(argv: list[str] | None = None):
                                                       "start-up included (measured by a short probe, cached)")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help=f"override a setting; keys: {', '.join(config.FIELD_TYPES)}")
+    parser.add_argument("--data", help="train on your own images: a .zip of PNG/JPEG pictures, a folder (one "
+                                       "sub-folder per class, optional), or an .npz/.npy array; stored once in "
+                                       "the runs root by its sha256")
     parser.add_argument("--run", help="resume the run with this id (or directory) instead")
     parser.add_argument("--runs-dir", help=f"runs root (default ${runs.ROOT_ENV} or ./runs)")
     parser.add_argument("--jit", action="store_true", help="compile the train step with XLA (one device only)")
@@ -52,6 +56,25 @@ def config_from_args(args) -> config.RunConfig:
     if args.epochs is not None:
         overrides["epochs"] = args.epochs
     return config.preset(args.preset, **overrides)
+
+
+def with_data(cfg: config.RunConfig, path: str, root, say=print) -> config.RunConfig:
+    """cfg training on the images at `path` (gan.uploads: checked, resized, stored once under root):
+    dataset set to their hash, n_images at most their count, unconditioned if they have no classes.
+    `say` gets the ingest summary lines. DatasetError or ArchiveError if the upload is refused."""
+    from gan import uploads
+
+    ingested = uploads.ingest(path, limits=limits.from_settings().uploads)
+    stored = uploads.store(root, ingested)
+    height, width, channels = ingested.image_shape
+    say(f"data {ingested.source_name}: {len(ingested.pixels):,} images kept, {len(ingested.skipped):,} skipped; "
+        f"{height}x{width} {'colour' if channels == 3 else 'grey'}; classes: {', '.join(ingested.class_names)}; "
+        f"sha256 {stored.sha256} ({'already stored' if stored.existed else 'stored'} in {stored.path})")
+    for name, reason in ingested.skipped[:uploads.SKIPPED_KEPT]:
+        say(f"  skipped {name}: {reason.replace('_', ' ')}")
+    if len(ingested.class_names) == 1 and cfg.conditional:
+        say("  one class only (no class sub-folders): the run is unconditioned")
+    return uploads.configure(cfg, ingested.reference, len(ingested.pixels), len(ingested.class_names))
 
 
 def budget_config(cfg: config.RunConfig, minutes: float, root, quiet: bool, device_count: int) -> config.RunConfig:
@@ -103,6 +126,8 @@ def main(argv: list[str] | None = None) -> int:
                 cli.fail(PROG, f"{run_dir / 'config.json'} is missing or not a valid config")
         else:
             cfg = config_from_args(args)
+            if args.data:
+                cfg = with_data(cfg, args.data, root, (lambda _: None) if args.quiet else print)
             # Before the run exists. An existing run is checked by training.train, which records
             # the refusal in its status for the dashboard that started it.
             devices.check(args.devices, cfg.batch_size, args.jit)
@@ -111,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
             run_dir = runs.create(root, cfg)
             if args.minutes is not None and runs.read_status(run_dir).budget_minutes is None:
                 runs.write_status(run_dir, budget_minutes=args.minutes)  # the gallery ranks budget runs together
-    except (config.ConfigError, runs.RunError, devices.DeviceError) as error:
+    except (config.ConfigError, runs.RunError, devices.DeviceError, UserError) as error:
         cli.fail(PROG, str(error))
     except OSError as error:
         cli.fail(PROG, f"cannot write the run under {root}: {error.strerror or error}", 1)

@@ -413,9 +413,10 @@ def peak_memory_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / unit, 1)
 
 
-def prepare_data(cfg: RunConfig) -> data.Dataset:
-    """The run's training images: the configured dataset, cut to n_images by the run's seed."""
-    return data.subset(data.load(cfg.dataset), cfg.n_images, cfg.seed)
+def prepare_data(cfg: RunConfig, root: Path | None = None) -> data.Dataset:
+    """The run's training images: the configured dataset (an upload is looked for under the runs
+    root `root`), cut to n_images by the run's seed."""
+    return data.subset(data.load(cfg.dataset, root), cfg.n_images, cfg.seed)
 
 
 def epoch_batches(dataset: data.Dataset, cfg: RunConfig, epoch: int, images_tensor, labels_tensor) -> Iterator:
@@ -452,7 +453,7 @@ def train(cfg: RunConfig, run_dir: Path, on_epoch: Callable[[Progress], None] | 
     strategy, device = gan_devices.strategy(devices)  # first: splitting the CPU must precede any operation
     keras.utils.set_random_seed(cfg.seed)
     phase("data")
-    dataset = prepare_data(cfg)
+    dataset = prepare_data(cfg, run_dir.parent)
     steps_per_epoch = len(dataset.pixels) // (cfg.batch_size * cfg.d_steps)
     if not steps_per_epoch:
         raise NoSteps("training_no_steps", per_step=cfg.batch_size * cfg.d_steps, images=len(dataset.pixels))

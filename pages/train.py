@@ -6,13 +6,13 @@ import functools
 import streamlit as st
 
 from gan import config, data, gallery, limits, owners
-from ui import budget_view, common, i18n, run_list, share_view
+from ui import budget_view, common, i18n, run_list, share_view, upload_view
 from ui.i18n import t
 
 common.use_the_router()
 
 GROUPS = {
-    "data": ("dataset", "n_images", "seed"),
+    "data": ("n_images", "seed"),  # the dataset is chosen above the form: an upload needs its own widgets
     "model": ("architecture", "conditional", "latent_dim", "loss"),
     "optimisation": ("batch_size", "epochs", "g_lr", "d_lr", "beta1"),
     "advanced": ("d_steps", "label_smoothing", "ema_decay", "g_top_k", "simultaneous"),
@@ -51,7 +51,10 @@ def submit_form() -> None:
     """Validate the form as a RunConfig: a bad value is reported by its field, not raised."""
     values = {field: st.session_state[f"train_{field}"] for field in config.FIELD_TYPES}
     try:
-        cfg = config.RunConfig.from_dict(values)
+        cfg = upload_view.config_for(values)
+        if cfg is None:
+            run_list.notify("error", functools.partial(t, "uploads.none_yet"))
+            return
         epochs = budget_view.epochs_for(cfg)
         if epochs is None:
             run_list.notify("info", functools.partial(t, "train.budget.not_yet"))
@@ -83,6 +86,7 @@ with budget_column:
 with estimate_column:
     budget_view.estimate()
 
+upload_view.show()
 with st.form("train_form", enter_to_submit=False):
     for column, group in zip(st.columns(3), ("data", "model", "optimisation"), strict=True):
         with column:

@@ -404,3 +404,38 @@ def test_a_huge_config_value_is_not_echoed_whole(exported, runs_root):
     message = refused(altered(exported, **{"config.json": json.dumps(edited).encode()}), runs_root,
                       "config.json is not a valid configuration")
     assert len(message) < 1000
+
+
+def test_a_run_on_your_own_images_carries_them_and_trains_where_it_is_imported(tmp_path):
+    from gan import data, training, uploads
+    from tests.conftest import fake_finished_run
+
+    pixels = np.random.default_rng(3).integers(0, 256, (64, 28, 28), dtype=np.uint8)
+    home, away = tmp_path / "home", tmp_path / "away"
+    ingested = uploads.ingest(npz_bytes(x=pixels, y=np.arange(64) % 2), "mine.npz")
+    uploads.store(home, ingested)
+    run_dir = fake_finished_run(home, seed=4, grids=0, config={"dataset": ingested.reference}, state="interrupted",
+                                epoch=0)
+    blob = archive.export_run(run_dir)
+    assert f"{run_dir.name}/dataset.npz" in zipfile.ZipFile(io.BytesIO(blob)).namelist()
+    done = archive.import_run(blob, away, owner="someone")
+    assert (away / "datasets" / ingested.sha256 / "owners" / "someone").exists()
+    assert np.array_equal(data.load(ingested.reference, away).pixels, ingested.pixels)
+    cfg = runs.read_config(done.path)
+    assert training.train(cfg, done.path) == "finished" and runs.read_status(done.path).data_source == "upload"
+
+    other = uploads.ingest(npz_bytes(x=pixels[::-1] // 2, y=np.arange(64) % 2), "other.npz")
+    uploads.store(tmp_path / "elsewhere", other)
+    swapped = altered(blob, **{"dataset.npz": (uploads.dataset_path(tmp_path / "elsewhere", other.reference)
+                                               / "data.npz").read_bytes()})
+    with pytest.raises(ArchiveError) as raised:
+        archive.import_run(swapped, tmp_path / "third")
+    assert raised.value.kind == "archive_inner_refused"
+    assert raised.value.params["reason"].kind == "dataset_hash_mismatch"
+    assert not (tmp_path / "third" / "datasets").exists()
+
+
+def npz_bytes(**arrays) -> bytes:
+    out = io.BytesIO()
+    np.savez(out, **arrays)
+    return out.getvalue()

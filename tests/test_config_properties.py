@@ -10,7 +10,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from gan import errors, train
-from gan.config import CHOICES, FIELD_TYPES, RANGES, ConfigError, RunConfig
+from gan.config import CHOICES, DATASETS, FIELD_TYPES, RANGES, UPLOADED, ConfigError, RunConfig
 
 # database=None: nothing is replayed from earlier runs; a failure prints its reproducing example
 FAST = settings(max_examples=150, deadline=None, database=None)
@@ -19,6 +19,9 @@ BOOL_WORDS = ("true", "false", "1", "0", "yes", "no")
 
 
 def valid_value(field: str) -> st.SearchStrategy:
+    if field == "dataset":  # a built-in one, or an upload by its content hash
+        hashes = st.binary(min_size=32, max_size=32).map(lambda digest: f"sha256:{digest.hex()}")
+        return st.one_of(st.sampled_from(DATASETS), hashes)
     if field in CHOICES:
         return st.sampled_from(CHOICES[field])
     if FIELD_TYPES[field] is bool:
@@ -66,6 +69,9 @@ def invalid_value(field: str) -> st.SearchStrategy:
     scalars = st.one_of(st.none(), st.integers(), st.floats(), st.lists(st.text(), max_size=1))
     if field in RANGES:
         return invalid_number(field)
+    if field == "dataset":
+        return st.one_of(st.text().filter(lambda v: v not in DATASETS and not UPLOADED.fullmatch(v)), scalars,
+                         st.booleans())
     if field in CHOICES:
         return st.one_of(st.text().filter(lambda v: v not in CHOICES[field]), scalars, st.booleans())
     return st.one_of(st.text().filter(lambda v: v.lower() not in BOOL_WORDS), scalars)
@@ -85,6 +91,8 @@ def assert_states_allowed_values(error: ConfigError, field: str) -> None:
         assert tuple(float(b) for b in bounds.groups()) == RANGES[field], message
     elif field in CHOICES:
         assert "one of " + ", ".join(CHOICES[field]) in message, message
+    elif field == "dataset":
+        assert "one of mnist, fashion_mnist, or sha256: followed by 64" in message or "must be text" in message, message
     else:
         assert "true or false" in message, message
 

@@ -53,3 +53,11 @@ def test_an_uploaded_digit_becomes_an_mnist_digit_whatever_its_size_and_paper():
         images.digit_from_upload(images.png_bytes(np.full((28, 28), 200, np.uint8)))
     with pytest.raises(ValueError, match="not a readable picture"):
         images.digit_from_upload(b"not a picture")
+
+
+def test_a_colour_grid_keeps_its_channels_and_saves_as_rgb_png():
+    pixels = np.zeros((5, 4, 4, 3), np.uint8)
+    pixels[..., 0] = 200
+    canvas = images.grid(pixels, cols=3, pad=1)
+    assert canvas.shape == (2 * 5 + 1, 3 * 5 + 1, 3) and canvas[1, 1].tolist() == [200, 0, 0]
+    assert images.read_png(images.png_bytes(canvas, scale=2)).shape == (22, 32)  # read back as grey

@@ -28,8 +28,8 @@ def open_train() -> AppTest:
 
 
 def widget(at: AppTest, field: str):
-    """The form widget of a RunConfig field."""
-    key = f"train_{field}"
+    """The form widget of a RunConfig field (the dataset's is the data source above the form)."""
+    key = "train_source" if field == "dataset" else f"train_{field}"
     return next(w for w in [*at.number_input, *at.selectbox, *at.toggle] if w.key == key)
 
 
@@ -61,6 +61,7 @@ def test_form_has_every_setting_with_its_range(runs_root):
             assert f"From {low} to {high}" in element.help and element.min is None, field
         if field in config.CHOICES:
             assert tuple(element.options) == config.CHOICES[field], field
+    assert widget(at, "dataset").options == ["MNIST digits", "Fashion-MNIST clothes", "Your own images"]
     assert any("bundled" in block.value and "70,000" in block.value for block in at.info)
 
 
@@ -438,3 +439,53 @@ def test_an_upload_is_imported_once_however_often_the_page_reruns(runs_root, fin
         at.run()
         assert [s.value for s in at.success] == imported and not at.error
     assert (runs_root / quota.IMPORTS_LOG).read_text().count("\n") == 1
+
+
+def upload_zip(count: int, colour: bool = False, extra: dict | None = None) -> bytes:
+    import numpy as np
+    from PIL import Image
+
+    shape = (40, 48, 3) if colour else (28, 28)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as bundle:
+        for i, pixels in enumerate(np.random.default_rng(count).integers(0, 256, (count, *shape), dtype=np.uint8)):
+            png = io.BytesIO()
+            Image.fromarray(pixels).save(png, format="PNG")
+            bundle.writestr(f"{'ab'[i % 2]}/{i}.png", png.getvalue())
+        for name, blob in (extra or {}).items():
+            bundle.writestr(name, blob)
+    return out.getvalue()
+
+
+def test_your_own_images_are_checked_previewed_and_trained_on(runs_root):
+    at = open_train()
+    at.selectbox(key="train_source").set_value("upload").run()
+    assert any("shorter side is 28 pixels (grey) or 32 pixels (colour)" in c.value for c in at.caption)
+    at.button(key="train_submit").click().run()  # nothing accepted yet: said, nothing started
+    assert "upload a file above the form first" in at.error[0].value and runs.list_runs(runs_root) == []
+    blob = upload_zip(70, colour=True, extra={"a/broken.png": b"not a picture"})
+    at.file_uploader(key="upload_file").upload("mine.zip", blob, "application/zip").run()
+    assert not at.exception and len(at.error) == 1  # the earlier notice only
+    assert "**70** pictures kept, **1** skipped · 32×32 colour" in at.success[0].value
+    assert any("a/broken.png — not a readable picture" in c.value.replace("\\", "") for c in at.caption)
+    assert any("2 classes" in c.value and "a (35), b (35)" in c.value for c in at.caption)
+    assert at.image[0].captions == ["What will be trained on, after resizing: 64 of 70 pictures"]
+    stored = list((runs_root / "datasets").iterdir())
+    assert len(stored) == 1 and (stored[0] / "data.npz").exists()
+    fill(at, **{**TINY, "n_images": 1000})
+    submit(at)
+    [run_dir] = runs.list_runs(runs_root)
+    cfg = runs.read_config(run_dir)
+    assert cfg.dataset == f"sha256:{stored[0].name}" and cfg.n_images == 70
+
+
+def test_a_refused_upload_is_worded_in_the_visitors_language(runs_root):
+    at = open_train()
+    at.selectbox(key="train_source").set_value("upload").run()
+    at.file_uploader(key="upload_file").upload("few.zip", upload_zip(10), "application/zip").run()
+    assert at.error[0].value == "Only 10 usable pictures (0 skipped); at least 64 are needed to train."
+    bomb = upload_zip(64, extra={"zeros.png": bytes(4 * 2**20)})
+    at.file_uploader(key="upload_file").clear().upload("bomb.zip", bomb, "application/zip").run()
+    assert "refused as a zip bomb" in at.error[0].value
+    at.sidebar.segmented_control(key="lang").set_value("zh").run()
+    assert "压缩炸弹" in at.error[0].value and not (runs_root / "datasets").exists()

@@ -1,3 +1,4 @@
+import io
 import os
 import time
 
@@ -78,3 +79,47 @@ def test_imports_are_rate_limited_per_visitor_and_for_the_server(runs_root):
         quota.note_import(runs_root, DEMO, "someone-new", now + 3602)
     assert server.value.kind == "quota_imports_server"
     quota.note_import(runs_root, Limits(), ALICE, now + 3604)  # a laptop counts nothing
+
+
+
+def store_dataset(root, seed: int, owner: str):
+    """A stored upload of 64 random grey images (told apart by seed), uploaded by owner."""
+    import numpy as np
+
+    from gan import uploads
+
+    out = io.BytesIO()
+    np.save(out, np.random.default_rng(seed).integers(0, 256, (64, 28, 28), dtype=np.uint8))
+    return uploads.store(root, uploads.ingest(out.getvalue(), "mine.npy"), owner=owner)
+
+
+def test_on_a_demo_each_visitor_keeps_a_few_datasets_and_unused_ones_make_room(runs_root):
+    server = Limits(demo=True, keep_datasets=2, datasets_bytes=10**9, keep_hours=1)
+    stored = []
+    for seed in range(3):
+        quota.make_dataset_room(runs_root, server, ALICE, 1000)
+        stored.append(store_dataset(runs_root, seed, ALICE))
+        if seed == 1:
+            runs.create(runs_root, tiny_config(dataset="sha256:" + stored[1].sha256))
+    assert [s.path.exists() for s in stored] == [False, True, True]  # her oldest unused one went
+    runs.create(runs_root, tiny_config(dataset="sha256:" + stored[2].sha256, seed=2))
+    with pytest.raises(quota.QuotaError) as raised:  # both kept ones are used by runs
+        quota.make_dataset_room(runs_root, server, ALICE, 1000)
+    assert raised.value.kind == "quota_datasets"
+    assert quota.make_dataset_room(runs_root, server, BOB, 1000) == []
+
+
+def test_unused_datasets_idle_for_keep_hours_make_room_for_anyone_and_used_ones_never(runs_root):
+    bob = store_dataset(runs_root, 1, BOB)
+    used = store_dataset(runs_root, 2, BOB)
+    runs.create(runs_root, tiny_config(dataset="sha256:" + used.sha256))
+    from gan import uploads
+
+    sizes = {held.path: held.size for held in uploads.list_stored(runs_root)}
+    tight = Limits(demo=True, datasets_bytes=sizes[used.path] + 2**21, keep_hours=1)  # room once Bob's unused goes
+    with pytest.raises(quota.QuotaError) as raised:  # Bob's unused dataset is fresh
+        quota.make_dataset_room(runs_root, tight, ALICE, 2**21)
+    assert raised.value.kind == "quota_datasets_full" and bob.path.exists()
+    assert quota.make_dataset_room(runs_root, tight, ALICE, 2**21, now=time.time() + 7200) == [bob.path]
+    assert not bob.path.exists() and used.path.exists()
+    assert quota.make_dataset_room(runs_root, Limits(), ALICE, 10**12) == []  # a laptop has no budget

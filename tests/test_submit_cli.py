@@ -42,3 +42,17 @@ def test_a_demo_cap_is_refused_as_json_and_nothing_is_created(runs_root):
     answer = submit(runs_root, "--epochs", "500", GAN_DEMO="1")
     assert answer["outcome"] == "refused" and "epochs" in answer["error"]
     assert list(runs_root.iterdir()) == []
+
+
+def test_data_is_ingested_into_the_runs_root_or_refused_as_json(runs_root, tmp_path):
+    import numpy as np
+
+    np.save(tmp_path / "few.npy", np.zeros((10, 28, 28), np.uint8))
+    answer = submit(runs_root, "--data", str(tmp_path / "few.npy"))
+    assert (answer["outcome"], answer["reason"]) == ("refused", "bad_data") and "at least 64" in answer["error"]
+    assert list(runs_root.iterdir()) == []
+    np.save(tmp_path / "mine.npy", np.random.default_rng(0).integers(0, 256, (64, 28, 28), dtype=np.uint8))
+    answer = submit(runs_root, "--data", str(tmp_path / "mine.npy"), "--epochs", "500", GAN_DEMO="1")
+    assert answer["outcome"] == "refused" and "epochs" in answer["error"]
+    [stored] = (runs_root / "datasets").iterdir()  # checked and stored before the launcher weighed the run
+    assert len(stored.name) == 64 and (stored / "meta.json").exists()

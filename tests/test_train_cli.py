@@ -117,3 +117,28 @@ def test_minutes_buys_the_epochs_this_machine_fits_in_them(runs_root):
     run_dir = Path(out.strip().splitlines()[-1])
     assert runs.read_config(run_dir) == cfg.replace(epochs=2)
     assert runs.read_status(run_dir).state == "finished" and runs.read_status(run_dir).budget_minutes == 2
+
+
+def test_data_trains_on_your_own_images_stored_once_by_their_hash(runs_root, tmp_path):
+    from PIL import Image
+
+    folder = tmp_path / "mine"
+    for i, pixels in enumerate(np.random.default_rng(0).integers(0, 256, (66, 28, 28), dtype=np.uint8)):
+        (folder / ("a" if i % 2 else "b")).mkdir(parents=True, exist_ok=True)
+        Image.fromarray(pixels).save(folder / ("a" if i % 2 else "b") / f"{i}.png")
+    (folder / "a" / "broken.png").write_bytes(b"not a picture")
+    args = ["--data", str(folder), "--epochs", "1", "--set", "batch_size=16", "--set", "latent_dim=8",
+            "--set", "conditional=false", "--runs-dir", str(runs_root)]
+    out, err = cli(*args).communicate(timeout=300)
+    assert "data mine: 66 images kept, 1 skipped; 28x28 grey; classes: a, b; sha256 " in out, (out, err)
+    assert "skipped a/broken.png: unreadable" in out
+    run_dir = Path(out.strip().splitlines()[-1])
+    cfg = runs.read_config(run_dir)
+    assert cfg.dataset.startswith("sha256:") and cfg.n_images == 66
+    status = runs.read_status(run_dir)
+    assert status.state == "finished" and status.data_source == "upload" and status.n_train == 66
+    assert [p.name for p in (runs_root / "datasets").iterdir()] == [cfg.dataset.removeprefix("sha256:")]
+    for path in list(folder.glob("b/*.png"))[:10]:
+        path.unlink()
+    out, err = cli(*args).communicate(timeout=60)
+    assert err.startswith("gan.train: error: Only 56 usable pictures (1 skipped); at least 64") and out == ""

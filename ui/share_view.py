@@ -38,6 +38,6 @@ def import_upload(upload) -> tuple[Exception | None, archive.Imported | None]:
     try:
         quota.note_import(root, server, owner)
         quota.make_room(root, server, owner)
-        return None, archive.import_run(upload, root, owner=owner)
+        return None, archive.import_run(upload, root, owner=owner, upload_limits=server.uploads)
     except (archive.ArchiveError, quota.QuotaError) as error:
         return error, None

@@ -59,6 +59,16 @@ def n_classes(generator) -> int:
     return data.N_CLASSES
 
 
+def class_names(generator, recorded: tuple[str, ...] | None = None) -> tuple[str, ...]:
+    """The names of a conditional generator's classes in label order: its run's recorded names
+    (runs.Status.class_names) when they are as many, else its label numbers '0', '1', …; () for
+    an unconditional generator."""
+    if not is_conditional(generator):
+        return ()
+    count = n_classes(generator)
+    return tuple(recorded) if recorded and len(recorded) == count else tuple(str(label) for label in range(count))
+
+
 def cycled_labels(generator, n: int, label: int | None = None) -> np.ndarray | None:
     """int (n,) labels for a conditional generator: `label` throughout, or its classes 0, 1, … in
     turn; None for an unconditional one."""

@@ -61,7 +61,7 @@ SHAPES_SOURCE = "test_shapes"  # data.Dataset source of coloured_shapes, named a
 
 def coloured_shapes(n: int, seed: int = 0, side: int = 32, colour: bool = True) -> data.Dataset:
     """n synthetic images drawn with numpy, labelled by shape: a square, a disc or a horizontal bar
-    of a random colour, size and position on a dark background of another random colour. uint8
+    of a random vivid colour, size and position on a dark background of another random colour. uint8
     (n, side, side, 3), or (n, side, side) grey when not colour; class_names SHAPE_NAMES."""
     rng = np.random.default_rng(seed)
     rows, cols = np.mgrid[:side, :side]
@@ -77,8 +77,9 @@ def coloured_shapes(n: int, seed: int = 0, side: int = 32, colour: bool = True) 
             inside = (rows - y) ** 2 + (cols - x) ** 2 <= size**2
         else:
             inside = (abs(rows - y) <= size // 3) & (abs(cols - x) <= size * 1.5)
-        pixels[i] = rng.integers(0, 80, channels)
-        pixels[i][inside] = rng.integers(120, 256, channels)
+        pixels[i] = rng.integers(0, 60, channels)
+        ink = rng.integers(0, 256, channels)
+        pixels[i][inside] = ink * 255 // max(ink.max(), 1)  # vivid: the brightest channel at full
     return data.Dataset(pixels if colour else pixels[..., 0], labels, SHAPES_SOURCE, SHAPE_NAMES)
 
 

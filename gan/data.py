@@ -13,7 +13,10 @@ from gan.errors import UserError
 ASSETS = Path(__file__).resolve().parent / "assets"  # every bundled file: digits, classifier, pretrained run
 N_CLASSES = 10  # digits 0-9
 DIGIT_NAMES = tuple(str(digit) for digit in range(N_CLASSES))
-IMAGE_SHAPE = (28, 28, 1)  # height, width, channels of every image the models see
+IMAGE_SHAPE = (28, 28, 1)  # height, width, channels of MNIST's images, and of every run before uploads
+# Every (height, width, channels) the models are built for: MNIST's grey 28 x 28, and 32 x 32 grey or
+# colour (uploaded images).
+IMAGE_SHAPES = ((28, 28, 1), (32, 32, 1), (32, 32, 3))
 BUNDLED = ASSETS / "digits.npz"
 FORCE_BUNDLED_ENV = "GAN_BUNDLED_DATA"  # set to 1 to never try keras.datasets (tests do)
 
@@ -27,6 +30,10 @@ SOURCE_LABELS = {
 
 class DataUnavailable(UserError, RuntimeError):
     """The requested dataset can be neither loaded nor downloaded; its kind says why."""
+
+
+class DataUnfit(UserError, ValueError):
+    """A dataset the run's models cannot train on as configured; its kind says why."""
 
 
 @dataclass(frozen=True)
@@ -48,6 +55,17 @@ class Dataset:
     @property
     def description(self) -> str:
         return SOURCE_LABELS[self.source]
+
+
+def check_trainable(dataset: Dataset, conditional: bool) -> None:
+    """DataUnfit unless the models can be built for dataset's images and, for a conditional run, it
+    has classes to condition on. Unlabelled data is one class: a conditional run is refused rather
+    than quietly trained unconditioned, since its config (and so its id) would say otherwise."""
+    if dataset.image_shape not in IMAGE_SHAPES:
+        raise DataUnfit("data_shape_unsupported", shape="×".join(map(str, dataset.image_shape)),
+                        supported=", ".join("×".join(map(str, shape)) for shape in IMAGE_SHAPES))
+    if conditional and len(dataset.class_names) < 2:
+        raise DataUnfit("data_conditional_unlabelled", classes=len(dataset.class_names))
 
 
 def load_bundled() -> Dataset:
@@ -110,11 +128,16 @@ def subset(data: Dataset, n: int, seed: int) -> Dataset:
 
 
 def to_images(pixels: np.ndarray) -> np.ndarray:
-    """uint8 (n, 28, 28) -> float32 (n, 28, 28, 1) in [-1, 1]."""
-    return (pixels.astype(np.float32)[..., None] - 127.5) / 127.5
+    """uint8 (n, height, width) grey or (n, height, width, 3) colour -> float32 (n, height, width,
+    channels) in [-1, 1]: the models' layout, with a channel axis of 1 for grey."""
+    images = pixels.astype(np.float32)
+    return ((images[..., None] if images.ndim == 3 else images) - 127.5) / 127.5
 
 
 def to_pixels(images: np.ndarray) -> np.ndarray:
-    """float (n, 28, 28, 1) or (n, 28, 28) in [-1, 1] -> uint8 (n, 28, 28), clipped."""
-    images = np.asarray(images, np.float32).reshape(-1, 28, 28)
+    """float (n, height, width, channels) or (n, height, width) in [-1, 1] -> uint8, clipped:
+    (n, height, width) for grey (one channel), (n, height, width, 3) for colour."""
+    images = np.asarray(images, np.float32)
+    if images.ndim == 4 and images.shape[-1] == 1:
+        images = images[..., 0]
     return np.clip(np.round(images * 127.5 + 127.5), 0, 255).astype(np.uint8)

@@ -30,7 +30,12 @@ def parse_args(argv: list[str] | None = None):
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     run_dir, generator = cli.load_run_generator(PROG, args)
-    from gan import quality
+    from gan import quality, sampling
+
+    shape = sampling.image_shape(generator)
+    if not quality.reads(runs.read_status(run_dir).data_source, shape):
+        cli.fail(PROG, f"the shipped classifier scores MNIST digits only; this run's generator draws other images "
+                       f"({'×'.join(map(str, shape))})", 1)
 
     try:
         result = quality.evaluate_generator(generator, args.n, args.seed)

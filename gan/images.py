@@ -1,4 +1,4 @@
-"""Digit grids as PNG and animated GIF bytes (Pillow only, no TensorFlow)."""
+"""Image grids as PNG and animated GIF bytes, grey or colour (Pillow only, no TensorFlow)."""
 
 import io
 import math
@@ -15,21 +15,26 @@ GIF_SIDE = 512  # a run's grid is about 500 pixels a side
 
 
 def grid(pixels: np.ndarray, cols: int | None = None, pad: int = 2) -> np.ndarray:
-    """uint8 (n, h, w) grey or (n, h, w, 3) colour -> one uint8 image of them in rows of `cols`, on a
-    black background: (H, W) or (H, W, 3)."""
+    """uint8 (n, h, w) grey or (n, h, w, 3) colour -> one uint8 image (grey (H, W) or colour (H, W, 3))
+    of the images in rows of `cols`, on a black background."""
     n, h, w = pixels.shape[:3]
     cols = cols or math.ceil(math.sqrt(n))
     rows = math.ceil(n / cols)
     canvas = np.zeros((rows * (h + pad) + pad, cols * (w + pad) + pad, *pixels.shape[3:]), np.uint8)
-    for i, digit in enumerate(pixels):
+    for i, image in enumerate(pixels):
         r, c = divmod(i, cols)
-        canvas[pad + r * (h + pad): pad + r * (h + pad) + h, pad + c * (w + pad): pad + c * (w + pad) + w] = digit
+        canvas[pad + r * (h + pad): pad + r * (h + pad) + h, pad + c * (w + pad): pad + c * (w + pad) + w] = image
     return canvas
+
+
+def to_picture(image: np.ndarray) -> Image.Image:
+    """A uint8 (h, w) grey or (h, w, 3) colour array as a Pillow image of the same mode."""
+    return Image.fromarray(np.ascontiguousarray(image, np.uint8))
 
 
 def png_bytes(image: np.ndarray, scale: int = 1) -> bytes:
     """A uint8 (h, w) grey or (h, w, 3) colour image as PNG, enlarged `scale` times with crisp pixels."""
-    picture = Image.fromarray(image)
+    picture = to_picture(image)
     if scale > 1:
         picture = picture.resize((image.shape[1] * scale, image.shape[0] * scale), Image.NEAREST)
     out = io.BytesIO()
@@ -38,14 +43,15 @@ def png_bytes(image: np.ndarray, scale: int = 1) -> bytes:
 
 
 def png_near_width(image: np.ndarray, width: int) -> bytes:
-    """PNG of a uint8 (h, w) image enlarged by the whole factor (1 to 8) that brings it closest to
+    """PNG of a uint8 (h, w[, 3]) image enlarged by the whole factor (1 to 8) that brings it closest to
     `width` pixels: big enough to see strokes, crisp pixels."""
     return png_bytes(image, scale=max(1, min(8, round(width / image.shape[1]))))
 
 
 def gif_bytes(frames: list[np.ndarray], seconds_per_frame: float = 0.2, scale: int = 1) -> bytes:
-    """uint8 (h, w) frames as a looping animated GIF."""
-    pictures = [Image.fromarray(f, mode="L") for f in frames]
+    """uint8 (h, w) grey or (h, w, 3) colour frames as a looping animated GIF (colour frames get
+    their own 256-colour palettes)."""
+    pictures = [to_picture(f) for f in frames]
     if scale > 1:
         pictures = [p.resize((p.width * scale, p.height * scale), Image.NEAREST) for p in pictures]
     out = io.BytesIO()
@@ -67,12 +73,14 @@ def grids_gif(pngs: list[Path], seconds_per_frame: float = 0.4, max_frames: int 
     frames = []
     for png in chosen:
         try:
-            with Image.open(png) as picture:
-                picture.thumbnail((max_side, max_side), Image.NEAREST)
-                frames.append(np.asarray(picture.convert("L")))
+            with Image.open(png) as opened:
+                opened.thumbnail((max_side, max_side), Image.NEAREST)
+                frames.append(opened.convert("L" if opened.mode == "L" else "RGB"))
         except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
             continue
-    return gif_bytes(frames, seconds_per_frame) if frames else b""
+    if any(frame.mode == "RGB" for frame in frames):  # one run's grids share a mode; a stray grey one is shown grey
+        frames = [frame.convert("RGB") for frame in frames]
+    return gif_bytes([np.asarray(frame) for frame in frames], seconds_per_frame) if frames else b""
 
 
 def read_png(data: bytes) -> np.ndarray:

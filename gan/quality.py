@@ -27,6 +27,17 @@ MAX_ENTROPY = math.log(data.N_CLASSES)  # nats, of a perfectly even class histog
 METRICS = ("fdd", "score", "confident", "entropy")
 
 
+DIGIT_SOURCES = ("bundled", "keras_mnist")  # data.Dataset sources of MNIST digits: what the classifier reads
+
+
+def reads(source: str | None, image_shape=None) -> bool:
+    """Whether the classifier's numbers mean anything for data from `source` (a data.Dataset source;
+    None: not recorded, as for runs before sources were) with images of image_shape (None: MNIST's):
+    MNIST digits, grey 28 x 28. Fashion-MNIST and uploaded images are not digits it knows."""
+    shape = data.IMAGE_SHAPE if image_shape is None else tuple(image_shape)
+    return (source is None or source in DIGIT_SOURCES) and shape == data.IMAGE_SHAPE
+
+
 class QualityUnavailable(UserError, RuntimeError):
     """The classifier or its reference statistics are missing or damaged; its kind says which."""
 

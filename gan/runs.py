@@ -179,6 +179,8 @@ class Status:
     n_train: int | None = None  # training images used
     data_source: str | None = None  # a key of data.SOURCE_LABELS: which data it trained on
     data_description: str | None = None
+    image_shape: tuple[int, ...] | None = None  # (height, width, channels) of its images (None: MNIST's 28, 28, 1)
+    class_names: tuple[str, ...] | None = None  # its data's classes, label order (None: the digits 0-9)
     device: str | None = None  # what it trains on, as gan.devices names it: "CPU", "2× CPU (MirroredStrategy)"
     error: UserError | None = None  # why it failed
     traceback: str | None = None  # for an unexpected failure, for whoever debugs it
@@ -223,8 +225,16 @@ STATUS_TYPES = {"state": str, "pid": int, "epoch": int, "epochs": int, "step": i
                 "host": str, "executor": str}
 
 
+STATUS_LISTS = {"image_shape": int, "class_names": str}  # fields holding a list of one type, read as a tuple
+
+
 def _status_value(name: str, value: Any) -> Any:
     """A status field read from JSON as its type, or None if it has the wrong one."""
+    if name in STATUS_LISTS:
+        kind = STATUS_LISTS[name]
+        items = value if isinstance(value, list) else []
+        valid = items and all(isinstance(item, kind) and not isinstance(item, bool) for item in items)
+        return tuple(items) if valid else None
     if name in ("error", "quality_error"):
         if isinstance(value, str):  # written by versions before errors had kinds
             return UserError("recorded", text=value)
@@ -496,16 +506,37 @@ def same_trajectory(saved: Any, config: dict[str, Any]) -> bool:
     return isinstance(saved, dict) and {**saved, "epochs": 0} == {**config, "epochs": 0}
 
 
-def checkpoint_epoch(meta: dict[str, Any], cfg: RunConfig, path: Path) -> int:
-    """The completed epoch a checkpoint's meta records, after checking that it records one and,
-    when it records a config, that it trains like cfg; CheckpointError otherwise."""
+# What a checkpoint saved before its meta recorded the data's shape was trained on: MNIST digits.
+DIGITS_SHAPE = {"image_shape": [28, 28, 1], "n_classes": 10}
+
+
+def data_shape(image_shape, n_classes: int) -> dict[str, Any]:
+    """A checkpoint meta's record of the data its models were built for: image_shape (height,
+    width, channels) and the number of classes."""
+    return {"image_shape": [int(size) for size in image_shape], "n_classes": int(n_classes)}
+
+
+def checkpoint_epoch(meta: dict[str, Any], cfg: RunConfig, path: Path, shape: dict[str, Any] | None = None) -> int:
+    """The completed epoch a checkpoint's meta records, after checking that it records one, that
+    it trains like cfg when it records a config and, given `shape` (data_shape()), that its models
+    were built for images and classes of that shape; CheckpointError otherwise."""
     file = Path(path) / CHECKPOINT
     epoch = meta.get("epoch")
     if not isinstance(epoch, int) or isinstance(epoch, bool) or epoch < 0:
         raise CheckpointError("checkpoint_damaged", "no completed epoch recorded", path=file)
     if "config" in meta and not same_trajectory(meta["config"], cfg.to_dict()):
         raise CheckpointError("checkpoint_foreign", path=file, run_id=cfg.run_id)
+    saved = {key: meta.get(key, default) for key, default in DIGITS_SHAPE.items()}
+    if shape is not None and saved != shape:
+        raise CheckpointError("checkpoint_other_data", path=file, saved=_size(saved), saved_classes=saved["n_classes"],
+                              expected=_size(shape), expected_classes=shape["n_classes"])
     return epoch
+
+
+def _size(shape: dict[str, Any]) -> str:
+    """'32×32×3': a data_shape() record's image shape as messages write it."""
+    image_shape = shape["image_shape"]
+    return "×".join(map(str, image_shape)) if isinstance(image_shape, list) else repr(image_shape)
 
 
 def check_checkpoint(path: Path, cfg: RunConfig) -> int:

@@ -34,16 +34,19 @@ class NoSteps(UserError, ValueError):
 class GAN(keras.Model):
     """Generator and discriminator trained against each other, one train_step per (images, labels) batch."""
 
-    def __init__(self, cfg: RunConfig, **kwargs):
+    def __init__(self, cfg: RunConfig, image_shape=data.IMAGE_SHAPE, n_classes: int = data.N_CLASSES, **kwargs):
+        """Models for images of image_shape (one of data.IMAGE_SHAPES) and labels 0..n_classes-1."""
         super().__init__(**kwargs)
         self.cfg = cfg
+        self.image_shape, self.n_classes = tuple(image_shape), n_classes
         # The strategy the model is built under (tf.distribute's default one outside any scope) runs
         # every step's passes on its replicas. Their batch norms share the global batch's statistics.
         self.strategy = tf.distribute.get_strategy()
         replicas = self.strategy.num_replicas_in_sync
         self.generator = models.build_generator(cfg.architecture, cfg.latent_dim, cfg.conditional,
-                                                synchronized=replicas > 1)
-        self.discriminator = models.build_discriminator(cfg.architecture, cfg.conditional)
+                                                synchronized=replicas > 1, image_shape=image_shape,
+                                                n_classes=n_classes)
+        self.discriminator = models.build_discriminator(cfg.architecture, cfg.conditional, image_shape, n_classes)
         # Sampling uses an exponential moving average of G's weights when ema_decay > 0.
         self.generator_ema = keras.models.clone_model(self.generator) if cfg.ema_decay else None
         if self.generator_ema is not None:
@@ -106,7 +109,7 @@ class GAN(keras.Model):
         size = self.cfg.batch_size
         draw = {"z": keras.random.normal((size, self.cfg.latent_dim), seed=self.noise_seed)}
         if self.cfg.conditional:
-            draw["labels"] = keras.random.randint((size,), 0, models.N_CLASSES, seed=self.noise_seed)
+            draw["labels"] = keras.random.randint((size,), 0, self.n_classes, seed=self.noise_seed)
         if with_mix:
             draw["mix"] = keras.random.uniform((size, 1, 1, 1), seed=self.noise_seed)
         return draw
@@ -253,12 +256,13 @@ def separation(real_logits, fake_logits):
     return tf.reduce_mean(above)
 
 
-def fixed_noise(cfg: RunConfig, n: int = GRID_SIZE):
-    """The generator input every epoch's sample grid is drawn from; conditional grids cycle 0..9."""
+def fixed_noise(cfg: RunConfig, n: int = GRID_SIZE, n_classes: int = data.N_CLASSES):
+    """The generator input every epoch's sample grid is drawn from; conditional grids cycle through
+    the classes 0..n_classes-1."""
     z = np.random.default_rng([cfg.seed, n]).standard_normal((n, cfg.latent_dim)).astype(np.float32)
     if not cfg.conditional:
         return z
-    return [z, (np.arange(n) % models.N_CLASSES).astype(np.int32)]
+    return [z, (np.arange(n) % n_classes).astype(np.int32)]
 
 
 @dataclass
@@ -357,8 +361,25 @@ class Recorder:
             speed.record(self.run_dir.parent, self.gan.cfg, found)
 
 
+def score_epoch(run_dir: Path, gan: "GAN", dataset: data.Dataset, epoch: int, seconds: float, n: int) -> None:
+    """The one place an epoch's quality is measured and written to quality.csv, on n samples.
+
+    MNIST digits: the shipped classifier's numbers (gan.quality). Other data (Fashion-MNIST,
+    uploaded images) means nothing to a digit classifier, so no classifier number is written for
+    it; measures that need no classifier (#14's feature distance and memorisation check) belong
+    in that branch.
+    """
+    if not quality.reads(dataset.source, dataset.image_shape):
+        return
+    try:
+        scores = quality.evaluate_generator(gan.sampler, n=n, seed=gan.cfg.seed)
+        runs.append_quality(run_dir, quality.to_row(scores, epoch, seconds))
+    except quality.QualityUnavailable as error:  # damaged classifier assets: train on, say why
+        runs.write_status(run_dir, quality_error=str(error))
+
+
 def save_epoch(run_dir: Path, gan: "GAN", epoch: int, recorder: Recorder, noise, schedule: pace.EvalSchedule,
-               eval_samples: int, n_train: int) -> None:
+               eval_samples: int, dataset: data.Dataset) -> None:
     """After a complete epoch: the sample grid, generator.keras, the quality when it is due, then
     the resume checkpoint, which is what declares the epoch complete."""
     pixels = data.to_pixels(gan.sampler(noise, training=False))
@@ -366,16 +387,13 @@ def save_epoch(run_dir: Path, gan: "GAN", epoch: int, recorder: Recorder, noise,
     runs.save_generator(run_dir, gan.sampler)
     if schedule.due(time.perf_counter() - recorder.epoch_clock, epoch == gan.cfg.epochs):
         clock = time.perf_counter()
-        try:
-            scores = quality.evaluate_generator(gan.sampler, n=eval_samples, seed=gan.cfg.seed)
-            runs.append_quality(run_dir, quality.to_row(scores, epoch, recorder.seconds_before))
-        except quality.QualityUnavailable as error:  # damaged classifier assets: train on, say why
-            runs.write_status(run_dir, quality_error=str(error))
+        score_epoch(run_dir, gan, dataset, epoch, recorder.seconds_before, eval_samples)
         recorder.last_eval_seconds = time.perf_counter() - clock
         schedule.done(recorder.last_eval_seconds)
-    meta = {"epoch": epoch, "step": recorder.step, "seconds": recorder.seconds_before, "config": gan.cfg.to_dict()}
+    meta = {"epoch": epoch, "step": recorder.step, "seconds": recorder.seconds_before, "config": gan.cfg.to_dict(),
+            **runs.data_shape(gan.image_shape, gan.n_classes)}
     runs.save_checkpoint(run_dir, {name: v.numpy() for name, v in gan.named_state().items()}, meta)
-    recorder.end_epoch(n_train)
+    recorder.end_epoch(len(dataset.pixels))
     runs.write_status(run_dir, epoch=epoch, heartbeat=time.time(), eta_s=recorder.eta())
 
 
@@ -457,11 +475,12 @@ def train(cfg: RunConfig, run_dir: Path, on_epoch: Callable[[Progress], None] | 
     steps_per_epoch = len(dataset.pixels) // (cfg.batch_size * cfg.d_steps)
     if not steps_per_epoch:
         raise NoSteps("training_no_steps", per_step=cfg.batch_size * cfg.d_steps, images=len(dataset.pixels))
+    data.check_trainable(dataset, cfg.conditional)
     images_tensor = tf.constant(data.to_images(dataset.pixels))
     labels_tensor = tf.constant(dataset.labels.astype(np.int32))
     phase("model")
     with strategy.scope():  # the model's and optimizers' variables are mirrored on every replica
-        gan = GAN(cfg)
+        gan = GAN(cfg, dataset.image_shape, len(dataset.class_names))
         gan.compile()
     if (run_dir / runs.CHECKPOINT).exists():
         phase("restoring", resumed_from=runs.read_status(run_dir).epoch or None)
@@ -473,12 +492,13 @@ def train(cfg: RunConfig, run_dir: Path, on_epoch: Callable[[Progress], None] | 
                       epoch=epoch, epochs=cfg.epochs, step=step,
                       steps_total=steps_per_epoch * cfg.epochs, error=None,
                       data_source=dataset.source, data_description=dataset.description,
-                      n_train=len(dataset.pixels), resumed_from=epoch or None, device=device)
+                      n_train=len(dataset.pixels), resumed_from=epoch or None, device=device,
+                      image_shape=dataset.image_shape, class_names=dataset.class_names)
     phase("compiling")  # the first step traces the training step's graph: seconds on a slow CPU
     recorder = Recorder(run_dir, gan, steps_per_epoch, step, seconds, launched_at,
                         on_first_step=start.done if start is not None else lambda: None)
     schedule = pace.EvalSchedule()
-    noise = fixed_noise(cfg)
+    noise = fixed_noise(cfg, n_classes=gan.n_classes)
     train_step = gan.step_function(jit_compile)
     with Heartbeat(run_dir):
         while epoch < cfg.epochs and not recorder.cancelled:
@@ -490,7 +510,7 @@ def train(cfg: RunConfig, run_dir: Path, on_epoch: Callable[[Progress], None] | 
             if recorder.cancelled:
                 break  # this epoch is not complete and must not be saved
             epoch += 1
-            save_epoch(run_dir, gan, epoch, recorder, noise, schedule, eval_samples, len(dataset.pixels))
+            save_epoch(run_dir, gan, epoch, recorder, noise, schedule, eval_samples, dataset)
             if on_epoch is not None:
                 on_epoch(Progress(epoch, cfg.epochs, recorder.step, steps_per_epoch * cfg.epochs,
                                   recorder.seconds_before, recorder.last_rate, recorder.logs, recorder.eta()))
@@ -502,7 +522,8 @@ def train(cfg: RunConfig, run_dir: Path, on_epoch: Callable[[Progress], None] | 
 def restore(gan: GAN, run_dir: Path) -> tuple[int, int, float]:
     """(epoch, step, training seconds) of run_dir's checkpoint, loaded into gan; zeros without one.
 
-    A checkpoint that is damaged, belongs to another config or does not fit the model raises
+    A checkpoint that is damaged, belongs to another config, was saved for data of another image
+    shape or class count, or does not fit the model raises
     runs.CheckpointError before anything is changed: training from epoch 0 instead would drop the
     run's whole history.
     """
@@ -510,7 +531,8 @@ def restore(gan: GAN, run_dir: Path) -> tuple[int, int, float]:
     if checkpoint is None:
         return 0, 0, 0.0
     arrays, meta = checkpoint
-    epoch = runs.checkpoint_epoch(meta, gan.cfg, run_dir)  # damaged or another run's
+    shape = runs.data_shape(gan.image_shape, gan.n_classes)
+    epoch = runs.checkpoint_epoch(meta, gan.cfg, run_dir, shape)  # damaged, another run's or other data's
     variables, saved = gan.named_state(), len(arrays)
     if "format" not in meta:  # format 1: arrays v0000, v0001, … in named_state's order
         ordered = [arrays[name] for name in sorted(arrays)]

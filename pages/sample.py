@@ -1,8 +1,8 @@
-"""Sample: draw digits from a run's generator (or the bundled one), walk between two latent points, map
-the plane around them, and find an uploaded digit in the generator's imagination (GAN inversion)."""
+"""Sample: draw digits (or a run's own kind of images) from a run's generator (or the bundled one), walk
+between two latent points, map the plane around them, and find an uploaded digit in the generator's
+imagination (GAN inversion)."""
 
 import io
-import math
 import random
 from pathlib import Path
 
@@ -10,12 +10,11 @@ import numpy as np
 import streamlit as st
 
 from gan import config, images, quality, runs, sampling
-from ui import common, find_view, i18n, quality_view
+from ui import classes_view, common, find_view, i18n, quality_view
 from ui.i18n import t
 
 common.use_the_router()
 
-ALL_DIGITS = "all"
 TARGET_WIDTH = 560  # pixels: big enough to see strokes, small enough to fit beside the controls
 
 st.title(t("sample.title"))
@@ -30,7 +29,7 @@ def load(path: str, mtime: float):
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def draw(path: str, mtime: float, n: int, seed: int, digit: int | None) -> np.ndarray:
-    """uint8 (n, 28, 28), cached: a workshop asking for the same seed costs one forward pass."""
+    """uint8 (n, height, width[, 3]), cached: a workshop asking for the same seed costs one forward pass."""
     return sampling.sample(load(path, mtime), n, seed, digit)
 
 
@@ -86,37 +85,38 @@ except sampling.GeneratorError as error:
     st.stop()
 
 conditional = sampling.is_conditional(generator)
-digit = None
-if conditional:
-    choices = {ALL_DIGITS: t("sample.all_digits"), **{d: str(d) for d in range(10)}}
-    choice = st.radio(t("sample.digit"), list(choices), format_func=choices.get, horizontal=True, key="sample_digit",
-                      help=t("sample.digit_help"))
-    digit = None if choice == ALL_DIGITS else int(choice)
+what = classes_view.drawn(run_dir, generator)  # digits, or the run's own images and classes
+classes_view.describe(what)
+digit = classes_view.pick(what)
 
-st.subheader(t("sample.draw"))
+st.subheader(what.words("draw"))
 controls, picture = st.columns([1, 2])
 with controls:
-    n = st.number_input(t("sample.how_many"), 1, 256, 64, key="sample_n")
+    n = st.number_input(what.words("how_many"), 1, 256, 64, key="sample_n")
     seed = st.number_input(t("sample.seed"), 0, config.SEED_MAX, 42, key="sample_seed")
     st.button(t("sample.new_seed"), on_click=new_seed, args=("sample_seed",), icon="🎲")
 pixels = draw(str(path), mtime, int(n), int(seed), digit)
-cols = 10 if conditional and digit is None else math.ceil(math.sqrt(len(pixels)))
+cols = classes_view.columns(what, len(pixels), digit)
 grid_png = images.png_near_width(images.grid(pixels, cols=cols), TARGET_WIDTH)
+name = "digits" if what.digits else "images"
 with picture:
-    st.image(grid_png, caption=t("sample.caption", n=len(pixels), seed=seed), width="content")
+    st.image(grid_png, caption=what.words("caption", n=len(pixels), seed=seed), width="content")
 with controls:
-    st.download_button(t("sample.png"), grid_png, "digits.png", "image/png", key="sample_png", on_click="ignore")
+    st.download_button(t("sample.png"), grid_png, f"{name}.png", "image/png", key="sample_png", on_click="ignore")
     npy = io.BytesIO()
     np.save(npy, pixels)
-    st.download_button(t("sample.npy"), npy.getvalue(), "digits.npy", "application/octet-stream",
-                       key="sample_npy", on_click="ignore", help=t("sample.npy_help"))
-try:
-    quality_view.show_verdict(*classify(str(path), mtime, int(n), int(seed), digit), cols, controls)
-except quality.QualityUnavailable as error:
-    st.caption(t("sample.no_classifier", error=i18n.error_text(error)))
+    shape = ", ".join(map(str, pixels.shape[1:]))
+    st.download_button(t("sample.npy"), npy.getvalue(), f"{name}.npy", "application/octet-stream",
+                       key="sample_npy", on_click="ignore", help=t("sample.npy_help", shape=shape))
+if what.digits:
+    try:
+        quality_view.show_verdict(*classify(str(path), mtime, int(n), int(seed), digit), cols, controls)
+    except quality.QualityUnavailable as error:
+        st.caption(t("sample.no_classifier", error=i18n.error_text(error)))
+classes_view.show_asked(what, digit, cols)
 
 st.subheader(t("sample.walk"))
-st.caption(t("sample.walk_caption") + (t("sample.walk_zeros") if conditional and digit is None else ""))
+st.caption(t("sample.walk_caption") + classes_view.zeros_note(what, digit, "walk_zeros"))
 a, b, s = st.columns(3)
 seed_a = a.number_input(t("sample.seed_a"), 0, config.SEED_MAX, 1, key="walk_a")
 seed_b = b.number_input(t("sample.seed_b"), 0, config.SEED_MAX, 2, key="walk_b")
@@ -127,7 +127,7 @@ st.download_button(t("sample.gif"), lambda: images.gif_bytes(list(frames), 0.15,
                    "image/gif", key="walk_gif", on_click="ignore", icon="🎞️")
 
 st.subheader(t("sample.map"))
-st.caption(t("sample.map_caption") + (t("sample.map_zeros") if conditional and digit is None else ""))
+st.caption(t("sample.map_caption") + classes_view.zeros_note(what, digit, "map_zeros"))
 c, size = st.columns(2)
 seed_c = c.number_input(t("sample.seed_c"), 0, config.SEED_MAX, 3, key="map_c")
 side = size.slider(t("sample.side"), 5, 11, 7, step=2, key="map_side")  # odd: a middle row holds the walk
@@ -137,4 +137,5 @@ st.image(map_png, width="content")
 st.download_button(t("sample.map_png"), map_png, "latent-map.png", "image/png", key="map_png_download",
                    on_click="ignore")
 
-find_view.show(generator, (str(path), mtime), conditional, digit, int(seed_b))
+if what.digits:  # an uploaded photo becomes an MNIST digit: only a digit generator can draw it
+    find_view.show(generator, (str(path), mtime), conditional, digit, int(seed_b))

@@ -3,11 +3,13 @@
 import io
 import os
 import socket
+from contextlib import contextmanager
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from gan import runs
+from gan import data, runs
 from gan.config import RunConfig
 
 REPO = Path(__file__).resolve().parents[1]
@@ -53,6 +55,49 @@ def fake_finished_run(root: Path, seed: int, quality: list[tuple[float, float, f
     return run_dir
 
 
+SHAPE_NAMES = ("square", "disc", "bar")
+SHAPES_SOURCE = "test_shapes"  # data.Dataset source of coloured_shapes, named as such in its description
+
+
+def coloured_shapes(n: int, seed: int = 0, side: int = 32, colour: bool = True) -> data.Dataset:
+    """n synthetic images drawn with numpy, labelled by shape: a square, a disc or a horizontal bar
+    of a random vivid colour, size and position on a dark background of another random colour. uint8
+    (n, side, side, 3), or (n, side, side) grey when not colour; class_names SHAPE_NAMES."""
+    rng = np.random.default_rng(seed)
+    rows, cols = np.mgrid[:side, :side]
+    channels = 3 if colour else 1
+    pixels = np.empty((n, side, side, channels), np.uint8)
+    labels = rng.integers(0, len(SHAPE_NAMES), n).astype(np.uint8)
+    for i, label in enumerate(labels):
+        size = rng.integers(side // 6, side // 3)
+        y, x = rng.integers(size, side - size, 2)
+        if label == 0:
+            inside = (abs(rows - y) <= size) & (abs(cols - x) <= size)
+        elif label == 1:
+            inside = (rows - y) ** 2 + (cols - x) ** 2 <= size**2
+        else:
+            inside = (abs(rows - y) <= size // 3) & (abs(cols - x) <= size * 1.5)
+        pixels[i] = rng.integers(0, 60, channels)
+        ink = rng.integers(0, 256, channels)
+        pixels[i][inside] = ink * 255 // max(ink.max(), 1)  # vivid: the brightest channel at full
+    return data.Dataset(pixels if colour else pixels[..., 0], labels, SHAPES_SOURCE, SHAPE_NAMES)
+
+
+@contextmanager
+def training_on(dataset: data.Dataset):
+    """Runs trained inside this block train on `dataset` (gan.training.prepare_data returns it), as a
+    run on an uploaded dataset would."""
+    from gan import training
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setitem(data.SOURCE_LABELS, dataset.source, f"synthetic {dataset.source} made by the tests")
+        patch.setattr(training, "prepare_data", lambda *args, **kwargs: dataset)
+        yield
+
+
+COLOUR = {"architecture": "dcgan_lean", "conditional": True, "n_images": 96, "batch_size": 16}
+
+
 @pytest.fixture(autouse=True)
 def offline(request, monkeypatch):
     """Unit tests use the bundled digits and may not open network connections (loopback is fine,
@@ -94,4 +139,18 @@ def finished_run(tmp_path_factory) -> Path:
     cfg = tiny_config()
     run_dir = runs.create(root, cfg)
     assert training.train(cfg, run_dir) == "finished"
+    return run_dir
+
+
+@pytest.fixture(scope="session")
+def colour_run(tmp_path_factory) -> Path:
+    """A tiny conditional dcgan_lean run trained to the end on 96 coloured 32 x 32 shapes of 3 classes."""
+    from gan import training
+
+    os.environ["GAN_EVAL_SAMPLES"] = "256"
+    root = tmp_path_factory.mktemp("colour_runs")
+    cfg = tiny_config(**COLOUR)
+    run_dir = runs.create(root, cfg)
+    with training_on(coloured_shapes(96)):
+        assert training.train(cfg, run_dir) == "finished"
     return run_dir

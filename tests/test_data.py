@@ -61,3 +61,27 @@ def test_subset_is_seeded():
     assert len(a.pixels) == 100 and np.array_equal(a.pixels, b.pixels)
     assert not np.array_equal(a.pixels, data.subset(bundled, 100, 8).pixels)
     assert data.subset(bundled, 10**6, 0) is bundled
+
+
+@pytest.mark.parametrize("shape", [(5, 28, 28), (5, 32, 32), (5, 32, 32, 3)])
+def test_pixels_of_any_shape_make_images_and_back(shape):
+    pixels = np.random.default_rng(0).integers(0, 256, shape, dtype=np.uint8)
+    images = data.to_images(pixels)
+    channels = 1 if len(shape) == 3 else 3
+    assert images.shape == (*shape[:3], channels) and images.dtype == np.float32
+    assert images.min() >= -1 and images.max() <= 1
+    assert np.array_equal(data.to_pixels(images), pixels)
+    assert data.to_pixels(np.full((2, 32, 32, 3), 3.0)).max() == 255  # clipped
+
+
+def test_a_dataset_must_fit_the_models_and_a_conditional_run_needs_classes():
+    colour = data.Dataset(np.zeros((4, 32, 32, 3), np.uint8), np.zeros(4, np.uint8), "bundled", ("shapes",))
+    assert colour.image_shape == (32, 32, 3)
+    data.check_trainable(colour, conditional=False)
+    with pytest.raises(data.DataUnfit, match="needs labelled images") as caught:
+        data.check_trainable(colour, conditional=True)
+    assert caught.value.kind == "data_conditional_unlabelled"
+    data.check_trainable(data.Dataset(colour.pixels, colour.labels, "bundled", ("a", "b")), conditional=True)
+    big = data.Dataset(np.zeros((4, 64, 64, 3), np.uint8), np.zeros(4, np.uint8), "bundled")
+    with pytest.raises(data.DataUnfit, match="64×64×3 pixels; the models are built for 28×28×1, 32×32×1, 32×32×3"):
+        data.check_trainable(big, conditional=False)

@@ -15,7 +15,7 @@ from ui import i18n
 REPO = Path(__file__).resolve().parents[1]
 ERROR_CLASSES = {"UserError", "ArchiveError", "RunError", "CheckpointError", "GeneratorError", "DataUnavailable",
                  "QualityUnavailable", "PointsError", "NoSteps", "QuotaError", "DeviceError", "UploadError",
-                 "DatasetError"}
+                 "DatasetError", "DataUnfit"}
 KINDS = {key.removeprefix("error."): text for key, text in EN.items()
          if key.startswith("error.") and not key.startswith("error.os.")}
 
@@ -34,7 +34,7 @@ def raised_kinds() -> list[tuple[ast.expr, set[str]]]:
 
 def test_the_scan_sees_every_error_class_and_they_all_are_user_errors():
     classes = [archive.ArchiveError, runs.RunError, runs.CheckpointError, sampling.GeneratorError,
-               data.DataUnavailable, toy.PointsError, training.NoSteps, quota.QuotaError,
+               data.DataUnavailable, data.DataUnfit, toy.PointsError, training.NoSteps, quota.QuotaError,
                devices.DeviceError, images.UploadError, uploads.DatasetError, UserError]
     assert {c.__name__ for c in classes} | {"QualityUnavailable"} == ERROR_CLASSES
     assert all(issubclass(c, UserError) for c in classes)

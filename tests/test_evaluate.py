@@ -49,3 +49,9 @@ def test_missing_run_or_generator_is_one_clear_line(finished_run, tmp_path):
     (empty / "config.json").write_text((finished_run / "config.json").read_text())
     done = run("--run", str(empty))
     assert done.returncode == 1 and "There is no generator" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_run_on_other_images_than_digits_is_not_scored_by_the_digit_classifier(colour_run):
+    done = run("--run", str(colour_run), "--n", "100")
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert "scores MNIST digits only; this run's generator draws other images (32×32×3)" in done.stderr

@@ -29,13 +29,14 @@ def placeholders(text: str) -> set[str]:
 
 
 def lookups() -> list[tuple[str, ast.Call]]:
-    """Every t(...) and names(...) call in app.py, pages/ and ui/, with the called function's name."""
+    """Every t(...), names(...) and words(...) call (ui.classes_view.Drawn's key for digits or other images)
+    in app.py, pages/ and ui/, with the called function's name."""
     found = []
     for path in SOURCES:
         for node in ast.walk(ast.parse(path.read_text(), str(path))):
             if isinstance(node, ast.Call) and node.args:
                 name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
-                if name in ("t", "names"):
+                if name in ("t", "names", "words"):
                     found.append((name, node))
     return found
 
@@ -91,6 +92,8 @@ def test_every_key_the_code_uses_exists():
             constant += 1
             if function == "names":
                 assert any(k.startswith(f"{key.value}.") for k in EN), key.value
+            elif function == "words":
+                assert {f"sample.{key.value}", f"sample.images.{key.value}"} <= set(EN), key.value
             else:
                 assert key.value in EN, f"t({key.value!r}) has no text"
         elif (pattern := key_pattern(key)) is not None:

@@ -61,3 +61,35 @@ def test_a_colour_grid_keeps_its_channels_and_saves_as_rgb_png():
     canvas = images.grid(pixels, cols=3, pad=1)
     assert canvas.shape == (2 * 5 + 1, 3 * 5 + 1, 3) and canvas[1, 1].tolist() == [200, 0, 0]
     assert images.read_png(images.png_bytes(canvas, scale=2)).shape == (22, 32)  # read back as grey
+
+
+def colour_frames(n: int, side: int = 32) -> np.ndarray:
+    """uint8 (n, side, side, 3): frame i is a red square on blue, the square's green growing with i."""
+    frames = np.zeros((n, side, side, 3), np.uint8)
+    frames[..., 2] = 200
+    frames[:, 8:24, 8:24, 0] = 255
+    frames[:, 8:24, 8:24, 2] = 0
+    frames[:, 8:24, 8:24, 1] = (np.arange(n) * 20 % 256)[:, None, None]
+    return frames
+
+
+def test_colour_grids_png_and_gif_keep_their_colours(tmp_path):
+    frames = colour_frames(5)
+    canvas = images.grid(frames, cols=3, pad=2)
+    assert canvas.shape == (2 * 34 + 2, 3 * 34 + 2, 3) and canvas.dtype == np.uint8
+    assert list(canvas[2 + 34 + 10, 2 + 10]) == [255, 60, 0] and list(canvas[0, 0]) == [0, 0, 0]
+    picture = Image.open(io.BytesIO(images.png_bytes(canvas, scale=2)))
+    assert picture.mode == "RGB" and picture.size == (2 * canvas.shape[1], 2 * canvas.shape[0])
+    assert np.array_equal(np.asarray(picture)[::2, ::2], canvas)
+    gif = Image.open(io.BytesIO(images.gif_bytes(list(frames), scale=2)))
+    assert gif.n_frames == 5
+    gif.seek(3)
+    shown = np.asarray(gif.convert("RGB")).astype(int)
+    assert np.abs(shown[20, 20] - [255, 60, 0]).max() <= 8 and np.abs(shown[2, 2] - [0, 0, 200]).max() <= 8
+    pngs = []
+    for epoch, frame in enumerate(frames, start=1):
+        pngs.append(tmp_path / f"epoch_{epoch:04d}.png")
+        pngs[-1].write_bytes(images.png_bytes(images.grid(frame[None], cols=1)))
+    animation = Image.open(io.BytesIO(images.grids_gif(pngs)))
+    animation.seek(animation.n_frames - 1)
+    assert np.abs(np.asarray(animation.convert("RGB")).astype(int)[20, 20] - [255, 80, 0]).max() <= 8

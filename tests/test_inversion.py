@@ -33,3 +33,12 @@ def test_the_descent_is_seeded(generator):
     target = sampling.sample(generator, 1, seed=8, digit=2)[0]
     runs = [inversion.invert(generator, target, digit=2, steps=20, starts=2, seed=3) for _ in range(2)]
     assert np.array_equal(runs[0].z, runs[1].z) and runs[0].distance == runs[1].distance
+
+
+def test_a_colour_image_is_inverted_in_colour(colour_run):
+    colour = sampling.load_generator(colour_run / "generator.keras")
+    target = sampling.sample(colour, 1, seed=5, digit=1)[0]
+    found = inversion.invert(colour, target, digit=1, steps=20, starts=2, seed=1)
+    assert found.z.shape == (sampling.latent_dim(colour),)
+    assert found.pixels.shape == (32, 32, 3) and found.pixels.dtype == np.uint8
+    assert found.distance == pytest.approx(rms(found.pixels, target), abs=0.01)  # measured on all three channels

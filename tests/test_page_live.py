@@ -271,3 +271,13 @@ def test_text_from_run_files_is_shown_as_plain_text_not_markdown(run_dir):
     assert read.count("http://evil.example/b.png") == 2 and read.count("[log in here](http://phish.example)") == 2
     for markup in (r"(?<!\\)\]\(", r"(?<!\\)!\[", r"http(?!\\:)"):  # a link, an image, a bare URL
         assert not re.search(markup, source), markup
+
+
+def test_a_colour_run_shows_its_colour_grids_and_no_digit_quality(runs_root, colour_run):
+    shutil.copytree(colour_run, runs_root / colour_run.name)
+    at = open_live()
+    assert not at.exception
+    assert "finished" in texts(at.metric)
+    assert any("apply to MNIST digits only" in box.value and "(32×32 colour)" in box.value for box in at.info)
+    assert not any("FDD" in metric.label for metric in at.metric)
+    assert len(at.image) == 2 and any("GIF" in button.label for button in at.download_button)

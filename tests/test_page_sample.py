@@ -231,3 +231,36 @@ def test_an_uploaded_digit_is_read_and_found_in_the_generators_imagination(runs_
     at.file_uploader(key="find_upload").clear().upload("blank.png", images.png_bytes(np.full((9, 9), 90, np.uint8)),
                                                        "image/png").run()
     assert [e.value for e in at.error] == ["The picture is a single colour: there is no digit on it (no ink) to find."]
+
+
+def test_a_colour_run_draws_its_own_classes_and_nothing_reads_them_as_digits(runs_root, colour_run):
+    shutil.copytree(colour_run, runs_root / colour_run.name)
+    at = open_sample()
+    assert not at.exception
+    assert "32×32 colour images" in texts(at.caption) and "Its classes: square, disc, bar." in texts(at.caption)
+    chosen = at.radio(key="sample_digit")
+    assert chosen.options == ["all classes", "square", "disc", "bar"]
+    assert at.image[0].captions == ["64 images, seed 42"]
+    assert "Column by column, the generator was asked for: square, disc, bar, square, disc, bar" in texts(at.caption)
+    assert not at.dataframe and not at.get("plotly_chart")  # no classifier verdict, no class histogram
+    assert "Find your digit" not in texts(at.subheader) and not at.get("file_uploader")
+    assert [button.label for button in at.download_button] == [
+        "Download PNG", "Download NumPy (.npy)", "Download as GIF", "Download the map (PNG)"]
+    assert at.download_button(key="sample_npy").proto.help == "uint8 array of shape (n, 32, 32, 3), values 0..255."
+    assert "With all classes chosen, the walk draws square." in texts(at.caption)
+    before = at.image[0].value
+    chosen.set_value(1).run()
+    assert not at.exception and at.image[0].value != before
+    assert "Every image here was asked to be a **disc**." in texts(at.markdown)
+
+
+def test_a_colour_run_reads_in_chinese(runs_root, colour_run):
+    shutil.copytree(colour_run, runs_root / colour_run.name)
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params["lang"] = "zh"
+    at.switch_page("pages/sample.py").run()
+    assert not at.exception
+    assert at.image[0].captions == ["64 张图像，种子 42"]
+    assert at.radio(key="sample_digit").options[0] == "所有类别"
+    assert "32×32 彩色 图像" in texts(at.caption)
+

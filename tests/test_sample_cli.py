@@ -55,3 +55,17 @@ def test_missing_run_and_corrupt_generator_are_clear(finished_run, tmp_path):
 def test_parse_args_defaults():
     args = sample.parse_args(["--run", "x", "--out", "a.npy"])
     assert (args.n, args.seed, args.digit) == (64, 0, None)
+
+
+def test_a_colour_run_writes_colour_images_of_its_classes(colour_run, tmp_path):
+    out, png = tmp_path / "c.npy", tmp_path / "c.png"
+    done = run("--run", str(colour_run), "--n", "5", "--digit", "2", "--out", str(out), "--png", str(png))
+    assert done.returncode == 0, done.stderr
+    assert "wrote (5, 32, 32, 3) uint8" in done.stdout
+    assert np.load(out).shape == (5, 32, 32, 3) and np.load(out).dtype == np.uint8
+    from PIL import Image
+
+    with Image.open(png) as grid:
+        assert grid.mode == "RGB"
+    done = run("--run", str(colour_run), "--digit", "3", "--out", str(out))
+    assert done.returncode == 2 and "--digit must be between 0 and 2 (this generator's classes), not 3" in done.stderr

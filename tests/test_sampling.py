@@ -37,3 +37,24 @@ def test_a_walk_runs_from_one_latent_point_to_another(generator):
     assert np.abs(frames[0].astype(int) - ends[0]).max() <= 1 and np.abs(frames[-1].astype(int) - ends[1]).max() <= 1
     assert np.array_equal(sampling.interpolate(generator, 1, 2, 4, 5),
                           sampling.walk(generator, *(sampling.latents(generator, 1, s)[0] for s in (1, 2)), 4, 5))
+
+
+def test_a_colour_generator_samples_walks_and_maps_in_colour_cycling_its_classes(colour_run):
+    generator = sampling.load_generator(colour_run / "generator.keras")
+    assert sampling.n_classes(generator) == 3 and sampling.image_shape(generator) == (32, 32, 3)
+    assert sampling.class_names(generator, ("square", "disc", "bar")) == ("square", "disc", "bar")
+    assert sampling.class_names(generator, ("a", "b")) == ("0", "1", "2")  # names that do not fit are not used
+    assert list(sampling.cycled_labels(generator, 7)) == [0, 1, 2, 0, 1, 2, 0]
+    drawn = sampling.sample(generator, 6, seed=1)
+    assert drawn.shape == (6, 32, 32, 3) and drawn.dtype == np.uint8
+    z = sampling.latents(generator, 6, seed=1)
+    assert np.array_equal(drawn, sampling.generate(generator, z, np.array([0, 1, 2, 0, 1, 2])))
+    assert not np.array_equal(drawn, sampling.generate(generator, z, np.zeros(6, np.int32)))
+    assert sampling.walk(generator, z[0], z[1], 4, digit=2).shape == (4, 32, 32, 3)
+    assert sampling.latent_map(generator, 1, 2, 3, 3).shape == (9, 32, 32, 3)
+    assert sampling.generate(generator, z[:0]).shape == (0, 32, 32, 3)
+
+
+def test_the_digit_generator_has_ten_classes(generator):
+    assert sampling.n_classes(generator) == 10 and sampling.class_names(generator) == tuple("0123456789")
+    assert sampling.generate(generator, np.zeros((0, sampling.latent_dim(generator)), np.float32)).shape == (0, 28, 28)

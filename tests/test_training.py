@@ -6,9 +6,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 
-from gan import images, runs, sampling, training
-from tests.conftest import tiny_config
+from gan import data, images, runs, sampling, training
+from tests.conftest import COLOUR, SHAPE_NAMES, coloured_shapes, tiny_config, training_on
 
 
 def train_tiny(root, **changes):
@@ -180,3 +181,61 @@ def test_peak_memory_is_the_trainers_own_not_inherited_from_its_parent():
     child = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                            cwd=Path(training.__file__).parents[1])
     assert float(child.stdout.split()[-1]) < ballast.nbytes / 2**20 < training.peak_memory_mb()
+
+
+def test_a_colour_run_trains_on_its_data_shape_and_classes(colour_run):
+    status = runs.read_status(colour_run)
+    assert status.state == "finished" and status.data_source == "test_shapes" and status.n_train == 96
+    assert status.image_shape == (32, 32, 3) and status.class_names == SHAPE_NAMES
+    row = runs.read_metrics(colour_run)[-1]
+    assert row["step"] == 6 and np.isfinite([row["d_loss"], row["g_loss"]]).all()
+    with Image.open(runs.sample_path(colour_run, 1)) as grid:  # 8 x 8 images of 32 + 2 pixels, twice as big
+        assert grid.mode == "RGB" and grid.size == (2 * (8 * 34 + 2),) * 2
+    generator = sampling.load_generator(colour_run / "generator.keras")
+    assert sampling.image_shape(generator) == (32, 32, 3) and sampling.n_classes(generator) == 3
+    drawn = sampling.sample(generator, 7, seed=0)
+    assert drawn.shape == (7, 32, 32, 3) and drawn.dtype == np.uint8 and drawn.std() > 0
+    # The digit classifier means nothing for shapes: no quality row, no quality error.
+    assert runs.read_quality(colour_run) == [] and status.quality_error is None
+    _, meta = runs.load_checkpoint(colour_run)
+    assert meta["image_shape"] == [32, 32, 3] and meta["n_classes"] == 3
+
+
+def test_the_fixed_grid_cycles_through_the_datas_classes():
+    z, labels = training.fixed_noise(tiny_config(conditional=True), 8, n_classes=3)
+    assert z.shape == (8, 8) and list(labels) == [0, 1, 2, 0, 1, 2, 0, 1]
+    assert list(training.fixed_noise(tiny_config(conditional=True), 12)[1]) == [*range(10), 0, 1]
+
+
+def test_a_resume_on_data_of_another_shape_is_refused_and_nothing_is_lost(colour_run, tmp_path):
+    cfg = tiny_config(**COLOUR, epochs=2)
+    run_dir = runs.create(tmp_path / "runs", cfg)
+    for name in ("checkpoint.npz", "metrics.csv", "generator.keras", "status.json"):
+        (run_dir / name).write_bytes((colour_run / name).read_bytes())
+    before = _history(run_dir)
+    grey = coloured_shapes(96, colour=False)
+    with training_on(grey), pytest.raises(runs.CheckpointError, match="32×32×3 images and 3 classes") as caught:
+        training.train(cfg, run_dir)
+    assert caught.value.kind == "checkpoint_other_data" and caught.value.params["expected"] == "32×32×1"
+    assert _history(run_dir) == before
+
+
+def test_a_checkpoint_from_before_shapes_were_recorded_reads_as_digits(runs_root):
+    cfg, run_dir, _ = train_tiny(runs_root)
+    arrays, meta = runs.load_checkpoint(run_dir)
+    assert (meta["image_shape"], meta["n_classes"]) == ([28, 28, 1], 10)
+    runs.save_checkpoint(run_dir, arrays, {k: v for k, v in meta.items() if k not in ("image_shape", "n_classes")})
+    assert runs.check_checkpoint(run_dir, cfg) == 1
+    assert training.train(cfg.replace(epochs=2), run_dir) == "finished"  # resumes on the same digits
+
+
+def test_a_conditional_run_on_unlabelled_images_is_refused_before_it_starts(runs_root):
+    cfg = tiny_config(**COLOUR)
+    run_dir = runs.create(runs_root, cfg)
+    unlabelled = data.Dataset(coloured_shapes(96).pixels, np.zeros(96, np.uint8), "test_shapes", ("images",))
+    with training_on(unlabelled), pytest.raises(data.DataUnfit, match="needs labelled images"):
+        training.train(cfg, run_dir)
+    assert runs.read_status(run_dir).state != "running" and not (run_dir / "metrics.csv").exists()
+    with training_on(unlabelled):
+        assert training.train(cfg.replace(conditional=False), runs.create(runs_root, cfg.replace(conditional=False))) \
+            == "finished"

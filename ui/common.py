@@ -158,6 +158,12 @@ def data_label(status: runs.Status) -> str:
     return i18n.plain(status.data_description) if status.data_description else t("data.not_loaded")
 
 
+def shape_label(image_shape) -> str:
+    """'32×32 colour' for (height, width, channels) images, in the session's language."""
+    height, width, channels = image_shape
+    return t("data.shape_colour" if channels == 3 else "data.shape_grey", height=height, width=width)
+
+
 def run_name(run_dir: Path) -> str:
     """'a1b2c3d4e5f6 · dcgan_small · nonsat · 10 epochs': fixed for the run's life, so pickers keep it."""
     cfg = runs.read_config(run_dir)

@@ -7,8 +7,8 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from gan import curves, quality, runs
-from ui import i18n
+from gan import curves, data, quality, runs
+from ui import common, i18n
 from ui.i18n import t
 
 UNSURE_STYLE = "background-color: rgba(255, 170, 0, 0.3)"  # amber: readable on light and dark themes
@@ -48,8 +48,12 @@ def metric_labels(metrics: list[dict], rows: list[dict], floor: dict | None) -> 
 
 
 def show_run_quality(run_dir: Path, status: dict) -> None:
-    """Latest metrics against real digits, a collapse warning, and four charts from quality.csv."""
+    """Latest metrics against real digits, a collapse warning, and four charts from quality.csv; for
+    a run on other images than MNIST digits, that the digit classifier does not apply."""
     st.subheader(t("quality.title"))
+    if not quality.reads(status.data_source, status.image_shape):
+        st.info(t("quality.not_digits", shape=common.shape_label(status.image_shape or data.IMAGE_SHAPE)))
+        return
     st.caption(t("quality.explained", samples=quality.EVAL_SAMPLES, confident=quality.CONFIDENT,
                  max_entropy=quality.MAX_ENTROPY))
     if status.quality_error:

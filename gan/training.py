@@ -16,7 +16,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from gan import data, images, losses, models, pace, quality, runs, speed
+from gan import data, images, losses, models, pace, quality, runs, scoring, speed
 from gan import devices as gan_devices
 from gan.config import RunConfig
 from gan.errors import UserError
@@ -358,17 +358,20 @@ class Recorder:
 
 
 def save_epoch(run_dir: Path, gan: "GAN", epoch: int, recorder: Recorder, noise, schedule: pace.EvalSchedule,
-               eval_samples: int, n_train: int) -> None:
+               scorer: scoring.Scorer, n_train: int) -> None:
     """After a complete epoch: the sample grid, generator.keras, the quality when it is due, then
     the resume checkpoint, which is what declares the epoch complete."""
     pixels = data.to_pixels(gan.sampler(noise, training=False))
     runs.save_sample_grid(run_dir, epoch, images.png_bytes(images.grid(pixels, 8), 2))
     runs.save_generator(run_dir, gan.sampler)
     if schedule.due(time.perf_counter() - recorder.epoch_clock, epoch == gan.cfg.epochs):
+        scorer.prepare()  # once per run, and not what an evaluation costs from then on
         clock = time.perf_counter()
         try:
-            scores = quality.evaluate_generator(gan.sampler, n=eval_samples, seed=gan.cfg.seed)
-            runs.append_quality(run_dir, quality.to_row(scores, epoch, recorder.seconds_before))
+            row, copies = scorer.evaluate(gan.sampler, epoch, recorder.seconds_before)
+            runs.append_quality(run_dir, row)
+            if copies is not None:
+                runs.save_copies(run_dir, copies)
         except quality.QualityUnavailable as error:  # damaged classifier assets: train on, say why
             runs.write_status(run_dir, quality_error=str(error))
         recorder.last_eval_seconds = time.perf_counter() - clock
@@ -440,8 +443,8 @@ def train(cfg: RunConfig, run_dir: Path, on_epoch: Callable[[Progress], None] | 
     The caller holds the run's training lock. Resuming restores every variable from the last
     complete epoch's checkpoint and drops metrics rows written after it. A cancel requested at or
     after `launched_at` (default: now) stops training within CANCEL_CHECK_SECONDS. Quality is scored
-    on `eval_samples` digits (default quality.eval_samples()) after the epochs pace.EvalSchedule
-    picks, and always after the last. `start`, if given, hears each start-up phase and the first
+    (gan.scoring) on `eval_samples` samples (default quality.eval_samples()) after the epochs
+    pace.EvalSchedule picks, and always after the last. `start`, if given, hears each start-up phase and the first
     step's end (see gan.startup). `devices`: how many devices (GPUs, else logical CPUs) share each
     batch through tf.distribute.MirroredStrategy (see gan.devices); the losses are the same as on one.
     """
@@ -477,6 +480,7 @@ def train(cfg: RunConfig, run_dir: Path, on_epoch: Callable[[Progress], None] | 
     recorder = Recorder(run_dir, gan, steps_per_epoch, step, seconds, launched_at,
                         on_first_step=start.done if start is not None else lambda: None)
     schedule = pace.EvalSchedule()
+    scorer = scoring.Scorer(dataset, eval_samples, cfg.seed)
     noise = fixed_noise(cfg)
     train_step = gan.step_function(jit_compile)
     with Heartbeat(run_dir):
@@ -489,7 +493,7 @@ def train(cfg: RunConfig, run_dir: Path, on_epoch: Callable[[Progress], None] | 
             if recorder.cancelled:
                 break  # this epoch is not complete and must not be saved
             epoch += 1
-            save_epoch(run_dir, gan, epoch, recorder, noise, schedule, eval_samples, len(dataset.pixels))
+            save_epoch(run_dir, gan, epoch, recorder, noise, schedule, scorer, len(dataset.pixels))
             if on_epoch is not None:
                 on_epoch(Progress(epoch, cfg.epochs, recorder.step, steps_per_epoch * cfg.epochs,
                                   recorder.seconds_before, recorder.last_rate, recorder.logs, recorder.eta()))

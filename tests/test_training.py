@@ -64,7 +64,7 @@ def test_resume_continues_exactly_where_it_stopped(runs_root, tmp_path):
     assert runs.read_status(resumed).resumed_from == 1
     assert [r["epoch"] for r in runs.read_quality(resumed)] == [1, 2]
     def scores(d):
-        return [{k: v for k, v in row.items() if k != "seconds"} for row in runs.read_quality(d)]
+        return [{k: v for k, v in row.items() if k != "seconds" and not np.isnan(v)} for row in runs.read_quality(d)]
 
     assert scores(resumed) == scores(straight)
 
@@ -180,3 +180,26 @@ def test_peak_memory_is_the_trainers_own_not_inherited_from_its_parent():
     child = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                            cwd=Path(training.__file__).parents[1])
     assert float(child.stdout.split()[-1]) < ballast.nbytes / 2**20 < training.peak_memory_mb()
+
+
+def test_a_run_on_data_without_a_classifier_records_the_novelty_measures(runs_root, monkeypatch):
+    from gan import scoring
+
+    monkeypatch.setattr(scoring, "CLASSIFIED_SOURCES", ())  # the bundled digits, judged as any other data
+    cfg, run_dir, state = train_tiny(runs_root, epochs=2)
+    assert state == "finished"
+    rows = runs.read_quality(run_dir)
+    assert [row["epoch"] for row in rows] == [1, 2]
+    for row in rows:
+        assert np.isnan(row["fdd"]) and row["rfd"] > 0 and row["rfd_real"] > 0
+        assert 0 <= row["near_copies"] <= 1 and 0 < row["copy_threshold"] <= row["real_gap"]
+    copies = runs.read_copies(run_dir)
+    assert copies.epoch == 2 and copies.samples.shape == copies.nearest.shape == (8, 28, 28)
+    training_images = training.prepare_data(cfg).pixels
+    np.testing.assert_array_equal(copies.nearest, training_images[copies.index])
+
+
+def test_a_digit_run_keeps_to_the_classifier(finished_run):
+    (row,) = runs.read_quality(finished_run)
+    assert row["fdd"] > 0 and np.isnan(row["rfd"]) and np.isnan(row["near_copies"])
+    assert runs.read_copies(finished_run) is None

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 COPY_QUANTILE = 0.01  # the share of real images closer to another real image than the threshold
+MANY_COPIES = 0.1  # a near-copy share worth a warning: ten times what fresh real images score
 SIDE = 16  # images are compared block-averaged down to about this many pixels a side
 CALIBRATION_IMAGES = 1000  # training images whose nearest other training image sets the threshold
 BLOCK_BYTES = 32 * 2**20  # each block of the distance matrix (samples x training images)

@@ -1,6 +1,7 @@
 """The digit classifier's verdict as the pages show it: a run's quality per epoch (Live training)
 and each drawn digit's predicted class and confidence (Sample). No TensorFlow imported here."""
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -48,16 +49,20 @@ def metric_labels(metrics: list[dict], rows: list[dict], floor: dict | None) -> 
 
 
 def show_run_quality(run_dir: Path, status: dict) -> None:
-    """Latest metrics against real digits, a collapse warning, and four charts from quality.csv."""
+    """Latest metrics against real digits, a collapse warning, and four charts from quality.csv;
+    for data without a classifier, a line saying so."""
     st.subheader(t("quality.title"))
-    st.caption(t("quality.explained", samples=quality.EVAL_SAMPLES, confident=quality.CONFIDENT,
-                 max_entropy=quality.MAX_ENTROPY))
     if status.quality_error:
         st.warning(t("quality.not_measured", error=i18n.plain(i18n.error_text(status.quality_error))))
     rows = curves.quality_rows(runs.read_quality(run_dir))
     if not rows:
         st.caption(t("quality.first_epoch"))
         return
+    if not any(math.isfinite(row.get("fdd", math.nan)) for row in rows):
+        st.caption(t("novelty.no_classifier"))  # ui.novelty_view shows what is measured instead
+        return
+    st.caption(t("quality.explained", samples=quality.EVAL_SAMPLES, confident=quality.CONFIDENT,
+                 max_entropy=quality.MAX_ENTROPY))
     floor = real_floor()
     for column, metric in zip(st.columns(4), metric_labels(curves.quality_metrics(rows, floor), rows, floor),
                               strict=True):

@@ -15,6 +15,7 @@ from gan import quality
 SEED = 20261203  # the network's weights: the same from this seed on every machine and every run
 WIDTHS = (16, 32, 64)  # channels of the three 3 x 3, stride-2 convolutions
 BATCH = 256  # images per pass: keeps the largest unfolded layer near 40 MB for 32 x 32 colour
+MIN_SCALE = 0.1  # no feature is scaled by less than this share of the median feature's spread
 REFERENCE_IMAGES = 10_000  # training images the real statistics come from (a random subset beyond)
 
 
@@ -81,8 +82,8 @@ def raw_features(pixels: np.ndarray) -> np.ndarray:
 @dataclass(frozen=True)
 class Reference:
     """The training images' feature statistics, in units of each feature's spread over them (so
-    every feature counts alike, whatever its layer's scale): centre and scale (F,), then the mean
-    (F,) and covariance (F, F) of the scaled features."""
+    every feature counts alike, whatever its layer's scale; at least MIN_SCALE of the median
+    spread): centre and scale (F,), then the mean (F,) and covariance (F, F) of the scaled features."""
 
     centre: np.ndarray
     scale: np.ndarray
@@ -100,7 +101,9 @@ def reference(pixels: np.ndarray, seed: int = 0, most: int = REFERENCE_IMAGES) -
         pixels = pixels[np.sort(np.random.default_rng(seed).choice(len(pixels), most, replace=False))]
     features = raw_features(pixels)
     centre, spread = features.mean(axis=0), features.std(axis=0)
-    scale = np.where(spread > 1e-8, spread, 1.0)  # a feature constant over the data: keep its units
+    # A feature that barely varies over the data (a pattern found almost nowhere) would otherwise be
+    # magnified without bound, and a few rare images firing it would dominate the distance.
+    scale = np.maximum(spread, MIN_SCALE * np.median(spread)) if spread.any() else np.ones_like(spread)
     return Reference(centre, scale, *quality.gaussian_stats((features - centre) / scale))
 
 

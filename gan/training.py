@@ -273,6 +273,7 @@ class Progress:
     images_per_s: float
     logs: dict
     eta_s: float | None = None
+    quality: dict | None = None  # the quality.csv row of this epoch, if it was evaluated
 
 
 class Recorder:
@@ -358,9 +359,10 @@ class Recorder:
 
 
 def save_epoch(run_dir: Path, gan: "GAN", epoch: int, recorder: Recorder, noise, schedule: pace.EvalSchedule,
-               scorer: scoring.Scorer, n_train: int) -> None:
+               scorer: scoring.Scorer, n_train: int) -> dict | None:
     """After a complete epoch: the sample grid, generator.keras, the quality when it is due, then
-    the resume checkpoint, which is what declares the epoch complete."""
+    the resume checkpoint, which is what declares the epoch complete. Returns the quality row, if any."""
+    row = None
     pixels = data.to_pixels(gan.sampler(noise, training=False))
     runs.save_sample_grid(run_dir, epoch, images.png_bytes(images.grid(pixels, 8), 2))
     runs.save_generator(run_dir, gan.sampler)
@@ -380,6 +382,7 @@ def save_epoch(run_dir: Path, gan: "GAN", epoch: int, recorder: Recorder, noise,
     runs.save_checkpoint(run_dir, {name: v.numpy() for name, v in gan.named_state().items()}, meta)
     recorder.end_epoch(n_train)
     runs.write_status(run_dir, epoch=epoch, heartbeat=time.time(), eta_s=recorder.eta())
+    return row
 
 
 class Heartbeat:
@@ -493,10 +496,10 @@ def train(cfg: RunConfig, run_dir: Path, on_epoch: Callable[[Progress], None] | 
             if recorder.cancelled:
                 break  # this epoch is not complete and must not be saved
             epoch += 1
-            save_epoch(run_dir, gan, epoch, recorder, noise, schedule, scorer, len(dataset.pixels))
+            row = save_epoch(run_dir, gan, epoch, recorder, noise, schedule, scorer, len(dataset.pixels))
             if on_epoch is not None:
                 on_epoch(Progress(epoch, cfg.epochs, recorder.step, steps_per_epoch * cfg.epochs,
-                                  recorder.seconds_before, recorder.last_rate, recorder.logs, recorder.eta()))
+                                  recorder.seconds_before, recorder.last_rate, recorder.logs, recorder.eta(), row))
     state = "cancelled" if recorder.cancelled else "finished"
     runs.write_status(run_dir, state=state, heartbeat=time.time(), eta_s=0 if state == "finished" else None)
     return state

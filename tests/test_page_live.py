@@ -312,7 +312,7 @@ def test_data_without_a_classifier_shows_likeness_and_copying(runs_root):
     labels = {metric.label: metric.value for metric in at.metric}
     assert labels["Random-feature distance · training images 9.5"] == "133"
     assert labels["Near-copies · fresh images ≈ 1.0%"] == "3.0%"
-    assert labels["Typical distance to the nearest training image · between training images 0.089"] == "0.110"
+    assert labels["Median distance to nearest · real 0.089"] == "0.110"
     found = novelty_charts(at)
     assert list(found) == ["Random-feature distance", "Near-copies"]
     assert found["Random-feature distance"][0]["x"] == [1.0, 2.0, 3.0]

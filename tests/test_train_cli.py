@@ -117,3 +117,10 @@ def test_minutes_buys_the_epochs_this_machine_fits_in_them(runs_root):
     run_dir = Path(out.strip().splitlines()[-1])
     assert runs.read_config(run_dir) == cfg.replace(epochs=2)
     assert runs.read_status(run_dir).state == "finished" and runs.read_status(run_dir).budget_minutes == 2
+
+
+def test_an_evaluated_epoch_prints_its_quality():
+    assert train.quality_text({}) == ""  # an epoch the schedule did not evaluate
+    assert train.quality_text({"epoch": 3, "fdd": 12.345, "score": 8.1}) == "  FDD 12.3"
+    assert train.quality_text({"epoch": 3, "rfd": 84.21, "near_copies": 0.125}) == \
+        "  random-feature distance 84.2  near-copies 12.5%"

@@ -186,10 +186,13 @@ def test_a_run_on_data_without_a_classifier_records_the_novelty_measures(runs_ro
     from gan import scoring
 
     monkeypatch.setattr(scoring, "CLASSIFIED_SOURCES", ())  # the bundled digits, judged as any other data
-    cfg, run_dir, state = train_tiny(runs_root, epochs=2)
-    assert state == "finished"
+    cfg = tiny_config(epochs=2)
+    run_dir = runs.create(runs_root, cfg)
+    told = []
+    assert training.train(cfg, run_dir, on_epoch=lambda progress: told.append(progress.quality)) == "finished"
     rows = runs.read_quality(run_dir)
     assert [row["epoch"] for row in rows] == [1, 2]
+    assert [row["near_copies"] for row in rows] == pytest.approx([row["near_copies"] for row in told])
     for row in rows:
         assert np.isnan(row["fdd"]) and row["rfd"] > 0 and row["rfd_real"] > 0
         assert 0 <= row["near_copies"] <= 1 and 0 < row["copy_threshold"] <= row["real_gap"]

@@ -57,9 +57,9 @@ def show_run_novelty(run_dir: Path) -> None:
         return
     last = rows[-1]
     st.subheader(t("novelty.title"))
-    st.caption(t("novelty.explained", samples=quality.EVAL_SAMPLES, quantile=1 - memorisation.COPY_QUANTILE,
-                 side=memorisation.SIDE, expected=memorisation.COPY_QUANTILE,
-                 threshold=last.get("copy_threshold", math.nan)))
+    st.caption(t("novelty.explained", samples=quality.EVAL_SAMPLES))
+    st.caption(t("novelty.copies_explained", quantile=1 - memorisation.COPY_QUANTILE, side=memorisation.SIDE,
+                 expected=memorisation.COPY_QUANTILE, threshold=last.get("copy_threshold", math.nan)))
     floor = floors(last)
     metrics = curves.quality_metrics(rows, floor, curves.NOVELTY)
     for column, name, metric in zip(st.columns(3), curves.NOVELTY, metrics, strict=True):
@@ -74,9 +74,11 @@ def show_run_novelty(run_dir: Path) -> None:
     if math.isfinite(share) and share >= memorisation.MANY_COPIES:
         st.warning(t("novelty.many_copies", share=share, expected=memorisation.COPY_QUANTILE), icon="⚠️")
     epoch_axis = t("quality.epoch_axis")
+    shares = curves.quality_series(rows, "near_copies")
+    top = min(1.05, max(0.05, 1.2 * float(shares.max()) if len(shares) else 0.0))  # the fresh images' 1% stays visible
     figures = [(curves.epoch_figure(rows, "rfd", "", floor["rfd"], log_y=True),
                 (t("novelty.metric.rfd"), epoch_axis, t("novelty.rfd_axis"), t("novelty.training_images"))),
-               (curves.epoch_figure(rows, "near_copies", "", floor["near_copies"], y_range=(0, 1.05), percent=True),
+               (curves.epoch_figure(rows, "near_copies", "", floor["near_copies"], y_range=(0, top), percent=True),
                 (t("novelty.metric.near_copies"), epoch_axis, t("novelty.share_axis"), t("novelty.fresh_images")))]
     for i, (column, (fig, labels)) in enumerate(zip(st.columns(2), figures, strict=True)):
         column.plotly_chart(relabel(fig, *labels), width="stretch", key=f"novelty_chart_{i}")

@@ -30,7 +30,8 @@ RUN_FILES = ("config.json", "status.json", "metrics.csv", "quality.csv", "genera
 DATASET = "dataset.npz"  # a run on your own images carries them (gan.uploads), so it trains and resumes elsewhere
 SAMPLE = re.compile(r"^samples/epoch_(\d{4})\.png$")
 # Each CSV's accepted headers, current first: runs exported before a column was added still import.
-CSV_FIELDS = {"metrics.csv": (runs.METRICS_FIELDS, runs.LEGACY_METRICS_FIELDS), "quality.csv": (runs.QUALITY_FIELDS,)}
+CSV_FIELDS = {"metrics.csv": (runs.METRICS_FIELDS, runs.LEGACY_METRICS_FIELDS),
+              "quality.csv": (runs.QUALITY_FIELDS, runs.LEGACY_QUALITY_FIELDS)}
 ALLOWED = ", ".join((*RUN_FILES, DATASET, "samples/epoch_NNNN.png"))
 JSON_BYTES = MB  # config.json and status.json are a few hundred bytes
 PNG_SIDE = 1024  # a sample grid is about 500 pixels a side; a larger one only costs viewers' memory

@@ -49,8 +49,13 @@ BALANCE = {"nonsat": Balance(math.log(4), "log 4 ≈ 1.39"), "minimax": Balance(
            "lsgan": Balance(0.25, "0.25"), "hinge": Balance(2.0, "2"), "wgan_gp": Balance(0.0, "0")}
 SEPARATION = "d_separation"  # the share of (real, fake) pairs D orders right: 0.5 when it cannot tell
 
+# quality.csv columns shown per epoch: (name, format, lower is better; None: neither direction is)
 QUALITY = {"fdd": ("FDD", "{:.3g}", True), "score": ("Classifier score", "{:.2f}", False),
            "confident": ("Confident", "{:.0%}", False), "entropy": ("Class entropy", "{:.2f}", False)}
+# For data without a classifier (gan.scoring): further from the training images is not better or
+# worse by itself, since noise is far and copies are near.
+NOVELTY = {"rfd": ("Random-feature distance", "{:.3g}", True), "near_copies": ("Near-copies", "{:.1%}", True),
+           "nearest_median": ("Distance to the nearest training image", "{:.3f}", None)}
 
 
 def _empty() -> pd.DataFrame:
@@ -226,7 +231,7 @@ def epoch_figure(rows: list[dict[str, float]], column: str, y_title: str, floor:
     """One quality column per epoch, markers joined by a line, with the real digits' value as a
     dashed guide labelled FLOOR_LABEL. `percent` shows shares 0..1 as percentages."""
     series = quality_series(rows, column)
-    name, _, lower_is_better = QUALITY[column]
+    name, _, lower_is_better = {**QUALITY, **NOVELTY}[column]
     fig = go.Figure(go.Scatter(x=series.index, y=series.to_numpy(), mode="lines+markers", name=name,
                                line={"color": PALETTE[0], "width": 2}))
     if floor is not None:
@@ -264,16 +269,18 @@ def quality_figures(rows: list[dict[str, float]], floor: dict | None = None) -> 
             histogram_figure(class_shares(rows[-1]), f"Digits drawn at epoch {int(rows[-1]['epoch'])}")]
 
 
-def quality_metrics(rows: list[dict[str, float]], floor: dict | None = None) -> list[dict]:
-    """For the last epoch, one dict per QUALITY column: label (naming the real digits' value when
-    `floor` gives it), value (text), and delta (the change since the previous epoch, or None) with
-    delta_description and delta_color ("inverse" when lower is better)."""
+def quality_metrics(rows: list[dict[str, float]], floor: dict | None = None,
+                    columns: dict = QUALITY) -> list[dict]:
+    """For the last epoch, one dict per column of `columns` (QUALITY or NOVELTY): label (naming the
+    real digits' value when `floor` gives it), value (text), and delta (the change since the
+    previous epoch, or None) with delta_description and delta_color ("inverse" when lower is better,
+    "off" when neither is)."""
     rows = quality_rows(rows)
     if not rows:
         return []
     last, previous = rows[-1], rows[-2] if len(rows) > 1 else None
     summary = []
-    for column, (name, written, lower_is_better) in QUALITY.items():
+    for column, (name, written, lower_is_better) in columns.items():
         value = last.get(column, math.nan)
         before = math.nan if previous is None else previous.get(column, math.nan)
         reference = (floor or {}).get(column)
@@ -286,6 +293,6 @@ def quality_metrics(rows: list[dict[str, float]], floor: dict | None = None) -> 
             "value": written.format(value) if math.isfinite(value) else "—",
             "delta": delta,
             "delta_description": None if change is None else f"since epoch {int(previous['epoch'])}",
-            "delta_color": "inverse" if lower_is_better else "normal",
+            "delta_color": "off" if lower_is_better is None else "inverse" if lower_is_better else "normal",
         })
     return summary

@@ -548,8 +548,19 @@ def check_checkpoint(path: Path, cfg: RunConfig) -> int:
 
 # --- quality ---------------------------------------------------------------------------
 
-QUALITY_FIELDS = ("epoch", "seconds", "fdd", "score", "confident", "entropy", *(f"class_{d}" for d in range(10)))
-QUALITY_TAIL_BYTES = 4096  # a quality.csv row is about 200 bytes
+# Runs before the random-feature distance and the memorisation check have the first 16 columns only;
+# a resume rewrites their quality.csv with all of them (the old rows' new columns empty).
+LEGACY_QUALITY_FIELDS = ("epoch", "seconds", "fdd", "score", "confident", "entropy",
+                         *(f"class_{d}" for d in range(10)))
+# rfd: random-feature distance of the samples, rfd_real: of as many training images; near_copies:
+# the share of samples at or under copy_threshold (RMS) from a training image; nearest_median: the
+# samples' median RMS distance to their nearest training image, real_gap: the training images' own
+# to their nearest other one (see gan.features, gan.memorisation).
+QUALITY_FIELDS = (*LEGACY_QUALITY_FIELDS, "rfd", "rfd_real", "near_copies", "copy_threshold", "nearest_median",
+                  "real_gap")
+QUALITY_TAIL_BYTES = 4096  # a quality.csv row is about 300 bytes
+COPIES = "copies.npz"  # the latest evaluated epoch's most copy-like samples beside their nearest training images
+COPIES_MOST, COPIES_SIDE = 64, 512  # what read_copies accepts: a few samples, of a size the models make
 
 
 def append_quality(path: Path, row: dict[str, float]) -> None:
@@ -586,6 +597,47 @@ def last_quality(path: Path) -> dict[str, float] | None:
 def keep_quality_through(path: Path, epoch: int) -> None:
     """Rewrite quality.csv keeping rows of epochs <= epoch: what a resume from that epoch needs."""
     _keep_csv_through(Path(path) / "quality.csv", QUALITY_FIELDS, epoch)
+
+
+@dataclass(frozen=True)
+class Copies:
+    """copies.npz: an epoch's most copy-like samples, closest first: the samples and the nearest
+    training image of each, uint8 (k, h, w) or (k, h, w, 3); their training indices (k,) int and
+    RMS distances (k,) float; and the near-copy threshold (gan.memorisation)."""
+
+    epoch: int
+    samples: np.ndarray
+    nearest: np.ndarray
+    index: np.ndarray
+    distance: np.ndarray
+    threshold: float
+
+
+def save_copies(path: Path, copies: Copies) -> None:
+    """copies.npz, replaced atomically: only the latest evaluated epoch's strip is kept."""
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, epoch=np.int64(copies.epoch), samples=copies.samples.astype(np.uint8),
+                        nearest=copies.nearest.astype(np.uint8), index=copies.index.astype(np.int64),
+                        distance=copies.distance.astype(np.float64), threshold=np.float64(copies.threshold))
+    _write_atomic(Path(path) / COPIES, buffer.getvalue())
+
+
+def read_copies(path: Path) -> Copies | None:
+    """copies.npz as Copies, or None if it is missing, damaged or not shaped as save_copies writes it."""
+    try:
+        with np.load(Path(path) / COPIES) as archive:  # allow_pickle stays False: no objects, no code
+            if any(archive[name].size > COPIES_MOST * COPIES_SIDE**2 * 3 for name in archive.files):
+                return None
+            found = Copies(int(archive["epoch"]), archive["samples"], archive["nearest"], archive["index"],
+                           archive["distance"], float(archive["threshold"]))
+    except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile):
+        return None
+    k = len(found.samples)
+    shaped = (found.samples.dtype == found.nearest.dtype == np.uint8 and found.samples.shape == found.nearest.shape
+              and found.samples.ndim in (3, 4) and (found.samples.ndim == 3 or found.samples.shape[3] == 3)
+              and 0 < k <= COPIES_MOST and max(found.samples.shape[1:3]) <= COPIES_SIDE
+              and found.index.shape == found.distance.shape == (k,) and np.isfinite(found.distance).all())
+    return found if shaped else None
 
 
 # --- import ----------------------------------------------------------------------------

@@ -110,8 +110,15 @@ def print_epoch(progress) -> None:
           f"D(x) {logs.get('d_real', float('nan')):.2f}  D(G(z)) {logs.get('d_fake', float('nan')):.2f}  "
           f"{progress.images_per_s:,.0f} img/s  "
           f"elapsed {cli.duration(progress.seconds)}  "
-          f"ETA {cli.duration(progress.eta_s)}",
+          f"ETA {cli.duration(progress.eta_s)}{quality_text(progress.quality or {})}",
           flush=True)
+
+
+def quality_text(row: dict) -> str:
+    """The epoch's quality as the command line prints it: FDD, or the random-feature distance and
+    the near-copy share for data without a classifier; '' when the epoch was not evaluated."""
+    shown = {"fdd": "FDD {:.3g}", "rfd": "random-feature distance {:.3g}", "near_copies": "near-copies {:.1%}"}
+    return "".join(f"  {text.format(row[key])}" for key, text in shown.items() if key in row)
 
 
 def main(argv: list[str] | None = None) -> int:

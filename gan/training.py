@@ -16,7 +16,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from gan import data, images, losses, models, pace, quality, runs, speed
+from gan import data, images, losses, models, pace, quality, runs, scoring, speed
 from gan import devices as gan_devices
 from gan.config import RunConfig
 from gan.errors import UserError
@@ -277,6 +277,7 @@ class Progress:
     images_per_s: float
     logs: dict
     eta_s: float | None = None
+    quality: dict | None = None  # the quality.csv row of this epoch, if it was evaluated
 
 
 class Recorder:
@@ -361,40 +362,32 @@ class Recorder:
             speed.record(self.run_dir.parent, self.gan.cfg, found)
 
 
-def score_epoch(run_dir: Path, gan: "GAN", dataset: data.Dataset, epoch: int, seconds: float, n: int) -> None:
-    """The one place an epoch's quality is measured and written to quality.csv, on n samples.
-
-    MNIST digits: the shipped classifier's numbers (gan.quality). Other data (Fashion-MNIST,
-    uploaded images) means nothing to a digit classifier, so no classifier number is written for
-    it; measures that need no classifier (#14's feature distance and memorisation check) belong
-    in that branch.
-    """
-    if not quality.reads(dataset.source, dataset.image_shape):
-        return
-    try:
-        scores = quality.evaluate_generator(gan.sampler, n=n, seed=gan.cfg.seed)
-        runs.append_quality(run_dir, quality.to_row(scores, epoch, seconds))
-    except quality.QualityUnavailable as error:  # damaged classifier assets: train on, say why
-        runs.write_status(run_dir, quality_error=str(error))
-
-
 def save_epoch(run_dir: Path, gan: "GAN", epoch: int, recorder: Recorder, noise, schedule: pace.EvalSchedule,
-               eval_samples: int, dataset: data.Dataset) -> None:
+               scorer: scoring.Scorer, n_train: int) -> dict | None:
     """After a complete epoch: the sample grid, generator.keras, the quality when it is due, then
-    the resume checkpoint, which is what declares the epoch complete."""
+    the resume checkpoint, which is what declares the epoch complete. Returns the quality row, if any."""
+    row = None
     pixels = data.to_pixels(gan.sampler(noise, training=False))
     runs.save_sample_grid(run_dir, epoch, images.png_bytes(images.grid(pixels, 8), 2))
     runs.save_generator(run_dir, gan.sampler)
     if schedule.due(time.perf_counter() - recorder.epoch_clock, epoch == gan.cfg.epochs):
+        scorer.prepare()  # once per run, and not what an evaluation costs from then on
         clock = time.perf_counter()
-        score_epoch(run_dir, gan, dataset, epoch, recorder.seconds_before, eval_samples)
+        try:
+            row, copies = scorer.evaluate(gan.sampler, epoch, recorder.seconds_before)
+            runs.append_quality(run_dir, row)
+            if copies is not None:
+                runs.save_copies(run_dir, copies)
+        except quality.QualityUnavailable as error:  # damaged classifier assets: train on, say why
+            runs.write_status(run_dir, quality_error=str(error))
         recorder.last_eval_seconds = time.perf_counter() - clock
         schedule.done(recorder.last_eval_seconds)
     meta = {"epoch": epoch, "step": recorder.step, "seconds": recorder.seconds_before, "config": gan.cfg.to_dict(),
             **runs.data_shape(gan.image_shape, gan.n_classes)}
     runs.save_checkpoint(run_dir, {name: v.numpy() for name, v in gan.named_state().items()}, meta)
-    recorder.end_epoch(len(dataset.pixels))
+    recorder.end_epoch(n_train)
     runs.write_status(run_dir, epoch=epoch, heartbeat=time.time(), eta_s=recorder.eta())
+    return row
 
 
 class Heartbeat:
@@ -459,8 +452,8 @@ def train(cfg: RunConfig, run_dir: Path, on_epoch: Callable[[Progress], None] | 
     The caller holds the run's training lock. Resuming restores every variable from the last
     complete epoch's checkpoint and drops metrics rows written after it. A cancel requested at or
     after `launched_at` (default: now) stops training within CANCEL_CHECK_SECONDS. Quality is scored
-    on `eval_samples` digits (default quality.eval_samples()) after the epochs pace.EvalSchedule
-    picks, and always after the last. `start`, if given, hears each start-up phase and the first
+    (gan.scoring) on `eval_samples` samples (default quality.eval_samples()) after the epochs
+    pace.EvalSchedule picks, and always after the last. `start`, if given, hears each start-up phase and the first
     step's end (see gan.startup). `devices`: how many devices (GPUs, else logical CPUs) share each
     batch through tf.distribute.MirroredStrategy (see gan.devices); the losses are the same as on one.
     """
@@ -498,6 +491,7 @@ def train(cfg: RunConfig, run_dir: Path, on_epoch: Callable[[Progress], None] | 
     recorder = Recorder(run_dir, gan, steps_per_epoch, step, seconds, launched_at,
                         on_first_step=start.done if start is not None else lambda: None)
     schedule = pace.EvalSchedule()
+    scorer = scoring.Scorer(dataset, eval_samples, cfg.seed)
     noise = fixed_noise(cfg, n_classes=gan.n_classes)
     train_step = gan.step_function(jit_compile)
     with Heartbeat(run_dir):
@@ -510,10 +504,10 @@ def train(cfg: RunConfig, run_dir: Path, on_epoch: Callable[[Progress], None] | 
             if recorder.cancelled:
                 break  # this epoch is not complete and must not be saved
             epoch += 1
-            save_epoch(run_dir, gan, epoch, recorder, noise, schedule, eval_samples, dataset)
+            row = save_epoch(run_dir, gan, epoch, recorder, noise, schedule, scorer, len(dataset.pixels))
             if on_epoch is not None:
                 on_epoch(Progress(epoch, cfg.epochs, recorder.step, steps_per_epoch * cfg.epochs,
-                                  recorder.seconds_before, recorder.last_rate, recorder.logs, recorder.eta()))
+                                  recorder.seconds_before, recorder.last_rate, recorder.logs, recorder.eta(), row))
     state = "cancelled" if recorder.cancelled else "finished"
     runs.write_status(run_dir, state=state, heartbeat=time.time(), eta_s=0 if state == "finished" else None)
     return state

@@ -5,7 +5,7 @@ from pathlib import Path
 import streamlit as st
 
 from gan import curves, images, runs, sampling
-from ui import common, i18n, quality_view
+from ui import common, i18n, novelty_view, quality_view
 from ui.i18n import names, t
 
 common.use_the_router()
@@ -168,6 +168,7 @@ def live_view() -> None:
     else:
         show_curves(frame, runs.read_config(run_dir))
     quality_view.show_run_quality(run_dir, status)
+    novelty_view.show_run_novelty(run_dir)
     st.subheader(t("live.samples"))
     show_samples(run_dir)
 

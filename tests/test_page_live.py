@@ -280,4 +280,92 @@ def test_a_colour_run_shows_its_colour_grids_and_no_digit_quality(runs_root, col
     assert "finished" in texts(at.metric)
     assert any("apply to MNIST digits only" in box.value and "(32×32 colour)" in box.value for box in at.info)
     assert not any("FDD" in metric.label for metric in at.metric)
-    assert len(at.image) == 2 and any("GIF" in button.label for button in at.download_button)
+    assert len(at.image) == 2 + 16  # the browsed and newest grids, and the copy strip: 8 samples, 8 nearest images
+    assert any("GIF" in button.label for button in at.download_button)
+
+
+# --- data without a classifier: the random-feature distance and the memorisation check -------------
+
+def novelty_run(root: Path, shares: list[float]) -> Path:
+    """A finished run on colour images the digit classifier cannot judge: quality.csv rows with the
+    novelty columns only (one per share of near-copies), and the latest epoch's copy strip."""
+    from tests.conftest import fake_finished_run
+
+    run_dir = fake_finished_run(root, seed=77, grids=len(shares), epoch=len(shares), data_source="upload",
+                                data_description="my sketches")
+    for epoch, share in enumerate(shares, start=1):
+        runs.append_quality(run_dir, {"epoch": epoch, "seconds": 5.0 * epoch, "rfd": 400.0 / epoch, "rfd_real": 9.5,
+                                      "near_copies": share, "copy_threshold": 0.045, "nearest_median": 0.08 + share,
+                                      "real_gap": 0.089})
+    rng = np.random.default_rng(0)
+    samples = rng.integers(0, 256, (8, 32, 32, 3)).astype(np.uint8)
+    nearest = samples.copy()
+    nearest[5:] = 255 - nearest[5:]
+    runs.save_copies(run_dir, runs.Copies(len(shares), samples, nearest, np.array([3, 14, 15, 92, 65, 35, 89, 79]),
+                                          np.array([0.0, 0.01, 0.02, 0.03, 0.04, 0.3, 0.4, 0.5]), 0.045))
+    return run_dir
+
+
+def novelty_charts(at: AppTest) -> dict[str, list[dict]]:
+    return {json.loads(chart.proto.spec)["layout"]["title"]["text"]: traces
+            for chart, traces in zip(at.get("plotly_chart"), charts(at), strict=True)
+            if chart.key.startswith("novelty_chart_")}
+
+
+def test_data_without_a_classifier_shows_likeness_and_copying(runs_root):
+    novelty_run(runs_root, [0.01, 0.02, 0.03])
+    at = open_live()
+    assert not at.exception
+    assert any("apply to MNIST digits only" in box.value for box in at.info)
+    assert "never trained" in texts(at.caption) and "near-copy" in texts(at.caption)
+    assert not quality_charts(at)  # no FDD, no class histogram: they would mean nothing here
+    assert "Mode collapse" not in texts(at.warning) + texts(at.info)
+    labels = {metric.label: metric.value for metric in at.metric}
+    assert labels["Random-feature distance · training images 9.5"] == "133"
+    assert labels["Near-copies · fresh images ≈ 1.0%"] == "3.0%"
+    assert labels["Median distance to nearest · real 0.089"] == "0.110"
+    found = novelty_charts(at)
+    assert list(found) == ["Random-feature distance", "Near-copies"]
+    assert found["Random-feature distance"][0]["x"] == [1.0, 2.0, 3.0]
+    assert found["Random-feature distance"][0]["y"] == pytest.approx([400.0, 200.0, 400.0 / 3], rel=1e-5)
+    assert found["Near-copies"][0]["y"] == pytest.approx([0.01, 0.02, 0.03])
+    assert "The 8 most copy-like samples at epoch 3" in texts(at.markdown)
+    pairs = [caption.value for caption in at.caption if caption.value.startswith("#")]
+    assert len(pairs) == 8 and pairs[0] == "#3 · 0.000 · **near-copy**" and pairs[5] == "#35 · 0.300"
+    assert len(at.image) == 2 + 16  # the browsed and newest grids, then each sample above its nearest training image
+    assert "may be memorising" not in texts(at.warning)
+
+
+def test_many_near_copies_raise_a_warning(runs_root):
+    novelty_run(runs_root, [0.02, 0.35])
+    at = open_live()
+    assert not at.exception
+    assert "35% of the samples are near-copies of training images" in texts(at.warning)
+
+
+def test_likeness_and_copying_in_chinese(runs_root):
+    novelty_run(runs_root, [0.02, 0.35])
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params["lang"] = "zh"
+    at.switch_page("pages/live.py")
+    at.run()
+    assert not at.exception
+    assert "相似与抄袭" in texts(at.subheader)
+    assert "随机特征距离 · 训练图像 9.5" in {metric.label for metric in at.metric}
+    assert "35% 的样本是训练图像的近似副本" in texts(at.warning)
+    assert list(novelty_charts(at)) == ["随机特征距离", "近似副本"]
+
+
+def test_the_strip_waits_when_its_file_is_missing_or_damaged(runs_root):
+    run_dir = novelty_run(runs_root, [0.02])
+    (run_dir / runs.COPIES).write_bytes(b"not an npz")
+    at = open_live()
+    assert not at.exception
+    assert "appear here after the next evaluated epoch" in texts(at.info)
+    assert novelty_charts(at)
+
+
+def test_a_digit_run_shows_no_novelty_section(run_dir):
+    at = open_live()
+    assert not at.exception
+    assert not novelty_charts(at) and "Random-feature distance" not in texts(at.caption)

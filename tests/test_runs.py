@@ -238,3 +238,55 @@ def test_a_resume_rewrites_an_older_metrics_csv_with_the_current_columns(runs_ro
     rows = runs.read_metrics(run_dir)
     assert [row["d_loss"] for row in rows] == [1.2, 1.0] and rows[1]["d_separation"] == 0.75
     assert np.isnan(rows[0]["d_separation"])
+
+
+def test_a_resume_rewrites_an_older_quality_csv_with_the_current_columns(runs_root):
+    run_dir = runs.create(runs_root, tiny_config())
+    old = ",".join(runs.LEGACY_QUALITY_FIELDS) + "\n1,5,40,3,0.5,2.2" + ",0.1" * 10 + "\n"
+    (run_dir / "quality.csv").write_text(old)
+    assert runs.read_quality(run_dir)[0]["fdd"] == 40  # an older file reads as it is
+    runs.keep_quality_through(run_dir, 1)
+    runs.append_quality(run_dir, {"epoch": 2, "fdd": 30, "rfd": 12.5, "near_copies": 0.25})
+    assert (run_dir / "quality.csv").read_text().splitlines()[0] == ",".join(runs.QUALITY_FIELDS)
+    first, second = runs.read_quality(run_dir)
+    assert first["fdd"] == 40 and np.isnan(first["rfd"]) and (second["rfd"], second["near_copies"]) == (12.5, 0.25)
+    assert runs.last_quality(run_dir)["near_copies"] == 0.25
+
+
+def copies_record(epoch: int = 3, shape=(8, 32, 32, 3)) -> runs.Copies:
+    rng = np.random.default_rng(0)
+    pixels = rng.integers(0, 256, shape).astype(np.uint8)
+    return runs.Copies(epoch, pixels, pixels[::-1].copy(), np.arange(shape[0]) * 7,
+                       np.linspace(0.01, 0.2, shape[0]), 0.05)
+
+
+def test_copies_round_trip_and_only_the_latest_is_kept(runs_root):
+    run_dir = runs.create(runs_root, tiny_config())
+    assert runs.read_copies(run_dir) is None
+    runs.save_copies(run_dir, copies_record(epoch=2, shape=(8, 28, 28)))
+    written = copies_record()
+    runs.save_copies(run_dir, written)
+    read = runs.read_copies(run_dir)
+    assert read.epoch == 3 and read.threshold == 0.05
+    for name in ("samples", "nearest", "index", "distance"):
+        np.testing.assert_array_equal(getattr(read, name), getattr(written, name))
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "missing_key", "wrong_shape", "wrong_dtype", "nan"])
+def test_a_damaged_copies_file_reads_as_none(runs_root, damage):
+    run_dir = runs.create(runs_root, tiny_config())
+    runs.save_copies(run_dir, copies_record())
+    target = run_dir / runs.COPIES
+    good = dict(np.load(target))
+    if damage == "garbage":
+        target.write_bytes(b"\x00not a zip")
+    elif damage == "truncated":
+        target.write_bytes(target.read_bytes()[:100])
+    else:
+        changed = {"missing_key": lambda: good.pop("nearest"),
+                   "wrong_shape": lambda: good.update(nearest=good["nearest"][:3]),
+                   "wrong_dtype": lambda: good.update(samples=good["samples"].astype(np.float32)),
+                   "nan": lambda: good.update(distance=np.full(8, np.nan))}
+        changed[damage]()
+        np.savez(target, **good)
+    assert runs.read_copies(run_dir) is None

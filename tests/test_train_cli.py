@@ -142,3 +142,10 @@ def test_data_trains_on_your_own_images_stored_once_by_their_hash(runs_root, tmp
         path.unlink()
     out, err = cli(*args).communicate(timeout=60)
     assert err.startswith("gan.train: error: Only 56 usable pictures (1 skipped); at least 64") and out == ""
+
+
+def test_an_evaluated_epoch_prints_its_quality():
+    assert train.quality_text({}) == ""  # an epoch the schedule did not evaluate
+    assert train.quality_text({"epoch": 3, "fdd": 12.345, "score": 8.1}) == "  FDD 12.3"
+    assert train.quality_text({"epoch": 3, "rfd": 84.21, "near_copies": 0.125}) == \
+        "  random-feature distance 84.2  near-copies 12.5%"

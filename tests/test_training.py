@@ -65,7 +65,7 @@ def test_resume_continues_exactly_where_it_stopped(runs_root, tmp_path):
     assert runs.read_status(resumed).resumed_from == 1
     assert [r["epoch"] for r in runs.read_quality(resumed)] == [1, 2]
     def scores(d):
-        return [{k: v for k, v in row.items() if k != "seconds"} for row in runs.read_quality(d)]
+        return [{k: v for k, v in row.items() if k != "seconds" and not np.isnan(v)} for row in runs.read_quality(d)]
 
     assert scores(resumed) == scores(straight)
 
@@ -113,7 +113,9 @@ def test_cancel_stops_at_once_and_keeps_no_partial_epoch(runs_root):
 
 
 def _history(run_dir):
-    return runs.read_metrics(run_dir), runs.read_quality(run_dir), sorted(p.name for p in run_dir.rglob("*"))
+    """Every byte of the run's history and the names of its files (quality rows hold NaN, which equals nothing)."""
+    return [(run_dir / name).read_bytes() if (run_dir / name).exists() else None for name in ("metrics.csv", "quality.csv")], \
+        sorted(p.name for p in run_dir.rglob("*"))
 
 
 def test_another_runs_checkpoint_is_refused_and_nothing_is_lost(runs_root, tmp_path):
@@ -195,8 +197,9 @@ def test_a_colour_run_trains_on_its_data_shape_and_classes(colour_run):
     assert sampling.image_shape(generator) == (32, 32, 3) and sampling.n_classes(generator) == 3
     drawn = sampling.sample(generator, 7, seed=0)
     assert drawn.shape == (7, 32, 32, 3) and drawn.dtype == np.uint8 and drawn.std() > 0
-    # The digit classifier means nothing for shapes: no quality row, no quality error.
-    assert runs.read_quality(colour_run) == [] and status.quality_error is None
+    # The digit classifier means nothing for shapes: no classifier numbers, the likeness and copying measures instead.
+    (row,) = runs.read_quality(colour_run)
+    assert np.isnan(row["fdd"]) and row["rfd"] > 0 and 0 <= row["near_copies"] <= 1 and status.quality_error is None
     _, meta = runs.load_checkpoint(colour_run)
     assert meta["image_shape"] == [32, 32, 3] and meta["n_classes"] == 3
 
@@ -239,3 +242,29 @@ def test_a_conditional_run_on_unlabelled_images_is_refused_before_it_starts(runs
     with training_on(unlabelled):
         assert training.train(cfg.replace(conditional=False), runs.create(runs_root, cfg.replace(conditional=False))) \
             == "finished"
+
+
+def test_a_run_on_data_without_a_classifier_records_the_novelty_measures(runs_root, monkeypatch):
+    from gan import quality
+
+    monkeypatch.setattr(quality, "DIGIT_SOURCES", ())  # the bundled digits, judged as any other data
+    cfg = tiny_config(epochs=2)
+    run_dir = runs.create(runs_root, cfg)
+    told = []
+    assert training.train(cfg, run_dir, on_epoch=lambda progress: told.append(progress.quality)) == "finished"
+    rows = runs.read_quality(run_dir)
+    assert [row["epoch"] for row in rows] == [1, 2]
+    assert [row["near_copies"] for row in rows] == pytest.approx([row["near_copies"] for row in told])
+    for row in rows:
+        assert np.isnan(row["fdd"]) and row["rfd"] > 0 and row["rfd_real"] > 0
+        assert 0 <= row["near_copies"] <= 1 and 0 < row["copy_threshold"] <= row["real_gap"]
+    copies = runs.read_copies(run_dir)
+    assert copies.epoch == 2 and copies.samples.shape == copies.nearest.shape == (8, 28, 28)
+    training_images = training.prepare_data(cfg).pixels
+    np.testing.assert_array_equal(copies.nearest, training_images[copies.index])
+
+
+def test_a_digit_run_keeps_to_the_classifier(finished_run):
+    (row,) = runs.read_quality(finished_run)
+    assert row["fdd"] > 0 and np.isnan(row["rfd"]) and np.isnan(row["near_copies"])
+    assert runs.read_copies(finished_run) is None

@@ -54,14 +54,14 @@ def show_run_quality(run_dir: Path, status: dict) -> None:
     if not quality.reads(status.data_source, status.image_shape):
         st.info(t("quality.not_digits", shape=common.shape_label(status.image_shape or data.IMAGE_SHAPE)))
         return
-    st.caption(t("quality.explained", samples=quality.EVAL_SAMPLES, confident=quality.CONFIDENT,
-                 max_entropy=quality.MAX_ENTROPY))
     if status.quality_error:
         st.warning(t("quality.not_measured", error=i18n.plain(i18n.error_text(status.quality_error))))
     rows = curves.quality_rows(runs.read_quality(run_dir))
     if not rows:
         st.caption(t("quality.first_epoch"))
         return
+    st.caption(t("quality.explained", samples=quality.EVAL_SAMPLES, confident=quality.CONFIDENT,
+                 max_entropy=quality.MAX_ENTROPY))
     floor = real_floor()
     for column, metric in zip(st.columns(4), metric_labels(curves.quality_metrics(rows, floor), rows, floor),
                               strict=True):

@@ -307,7 +307,7 @@ def test_a_model_that_is_not_a_digit_generator_is_refused(exported, runs_root, t
     cfg = runs.read_config(finished_run)
     classifier = keras.Sequential([keras.Input((cfg.latent_dim,)), keras.layers.Dense(10)])
     refused(altered(exported, **{"generator.keras": keras_file(tmp_path, classifier)}), runs_root,
-            "not a generator this app can use")
+            "is not a generator this app can use")
     wider = keras.Sequential([keras.Input((cfg.latent_dim + 1,)), keras.layers.Dense(784),
                               keras.layers.Reshape((28, 28, 1))])
     refused(altered(exported, **{"generator.keras": keras_file(tmp_path, wider)}), runs_root,

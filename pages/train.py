@@ -12,7 +12,7 @@ from ui.i18n import t
 common.use_the_router()
 
 GROUPS = {
-    "data": ("dataset", "n_images", "seed"),
+    "data": ("dataset", "n_images", "augment", "seed"),
     "model": ("architecture", "conditional", "latent_dim", "loss"),
     "optimisation": ("batch_size", "epochs", "g_lr", "d_lr", "beta1"),
     "advanced": ("d_steps", "label_smoothing", "ema_decay", "g_top_k", "simultaneous"),

@@ -104,7 +104,7 @@ def compared(tmp_path_factory) -> Path:
     # Hidden GPUs: the runs are on logical CPUs on any machine.
     env = {**os.environ, "GAN_BUNDLED_DATA": "1", "GAN_EVAL_SAMPLES": "256", "CUDA_VISIBLE_DEVICES": ""}
     code = f"from tests.test_devices import train_runs; train_runs({str(root)!r})"
-    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True, timeout=420)
     assert done.returncode == 0, done.stderr[-3000:]
     return root
 

@@ -15,6 +15,13 @@ UPLOADED = re.compile(r"sha256:[0-9a-f]{64}")  # a dataset of your own images (g
 ARCHITECTURES = ("dcgan_lean", "dcgan_small", "dcgan_tutorial", "mlp")
 SEED_MAX = 2**31 - 1  # every seed the app accepts: forms, command lines, the toy
 LOSSES = ("nonsat", "minimax", "lsgan", "hinge", "wgan_gp")
+# Differentiable augmentation of every image D sees (gan/augment.py): which operations, in the
+# order applied. "color" is brightness and contrast, and saturation for colour images.
+AUGMENTS = ("off", "translation", "cutout", "color", "translation,cutout", "color,translation,cutout")
+# default_augment's rule: AUGMENT_DEFAULT for uploads under AUGMENT_BELOW images. Measured
+# (bench/augment.py, README "Small data: augmentation"): at 128, 500 and 2,000 digits and the app's
+# minutes of training, every policy tried scored worse than none, so no size starts with it on.
+AUGMENT_DEFAULT, AUGMENT_BELOW = "color,translation,cutout", 0
 
 
 class ConfigError(ValueError):
@@ -51,6 +58,7 @@ class RunConfig:
     simultaneous: bool = False
     conditional: bool = True
     seed: int = 0
+    augment: str = "off"
 
     def __post_init__(self) -> None:
         validate(self)
@@ -87,7 +95,7 @@ class RunConfig:
 FIELD_TYPES: dict[str, type] = {f.name: f.type for f in dataclasses.fields(RunConfig)}
 # Fields added after runs were first saved, each with the value runs saved before it behave as:
 # run_id leaves a field out at that value.
-LATER_FIELDS: dict[str, Any] = {}
+LATER_FIELDS: dict[str, Any] = {"augment": "off"}
 
 # (low, high) inclusive for numbers; the form and the command line show these ranges.
 RANGES: dict[str, tuple[float, float]] = {
@@ -107,6 +115,7 @@ RANGES: dict[str, tuple[float, float]] = {
 CHOICES: dict[str, tuple[str, ...]] = {  # dataset is checked by validate(): a choice or an upload's hash
     "architecture": ARCHITECTURES,
     "loss": LOSSES,
+    "augment": AUGMENTS,
 }
 SCHEMA = (FIELD_TYPES, RANGES, CHOICES)
 
@@ -137,6 +146,13 @@ def preset(name: str, **overrides: Any) -> RunConfig:
         raise ConfigError("preset", f"must be one of {', '.join(PRESETS)}, not {name!r}", "choice",
                           {"choices": ", ".join(PRESETS), "value": repr(name)})
     return RunConfig.from_dict({**PRESETS[name], **overrides})
+
+
+def default_augment(n_images: int, is_upload: bool) -> str:
+    """The augment value a form or command line starts a dataset on: AUGMENT_DEFAULT for an upload
+    of fewer than AUGMENT_BELOW images (none, as measured so far), "off" for the bundled datasets
+    (their presets) and larger uploads. See README "Small data: augmentation"."""
+    return AUGMENT_DEFAULT if is_upload and n_images < AUGMENT_BELOW else "off"
 
 
 def coerce(field: str, value: Any) -> Any:

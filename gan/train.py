@@ -23,7 +23,10 @@ PROG = "gan.train"
 
 
 def parse_args(argv: list[str] | None = None):
-    parser = cli.Parser(prog=PROG, description="Train a GAN on MNIST digits, or resume a run.")
+    parser = cli.Parser(prog=PROG, description="Train a GAN on MNIST digits, or resume a run.",
+                        epilog=f"--set augment=POLICY ({', '.join(config.AUGMENTS)}): differentiable augmentation "
+                               "of every image D sees, real and fake alike, so D cannot memorise a small dataset "
+                               "(README: Small data: augmentation).")
     parser.add_argument("--preset", default="quick", choices=sorted(config.PRESETS),
                         help="starting hyperparameters (default: quick)")
     budget = parser.add_mutually_exclusive_group()

@@ -16,7 +16,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from gan import data, images, losses, models, pace, quality, runs, scoring, speed
+from gan import augment, data, images, losses, models, pace, quality, runs, scoring, speed
 from gan import devices as gan_devices
 from gan.config import RunConfig
 from gan.errors import UserError
@@ -53,6 +53,7 @@ class GAN(keras.Model):
             self.generator_ema.set_weights(self.generator.get_weights())
         self.d_loss_fn, self.g_loss_fn = losses.LOSSES[cfg.loss]
         self.noise_seed = keras.random.SeedGenerator(cfg.seed)
+        self.augment = augment.parse(cfg.augment)  # () when off: the step is then exactly as before it existed
         self.ema_step = keras.Variable(0.0, trainable=False, name="ema_step")
         self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
         self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
@@ -103,22 +104,35 @@ class GAN(keras.Model):
             named.update({f"{prefix}/{i:03d}": v for i, v in enumerate(optimizer.variables)})
         return {**named, "noise_seed": self.noise_seed.state, "ema_step": self.ema_step}
 
-    def _draw(self, with_mix: bool) -> dict:
-        """One pass's random numbers for the global batch: z, the fakes' labels (conditional) and the
-        gradient penalty's mixing weights (with_mix), drawn in that order."""
+    def _draw(self, with_mix: bool, with_real: bool) -> dict:
+        """One pass's random numbers for the global batch: z, the fakes' labels (conditional), the
+        gradient penalty's mixing weights (with_mix), then the augmentation of the fakes and, if D
+        sees real images in this pass (with_real), of those: drawn in that order."""
         size = self.cfg.batch_size
         draw = {"z": keras.random.normal((size, self.cfg.latent_dim), seed=self.noise_seed)}
         if self.cfg.conditional:
             draw["labels"] = keras.random.randint((size,), 0, self.n_classes, seed=self.noise_seed)
         if with_mix:
             draw["mix"] = keras.random.uniform((size, 1, 1, 1), seed=self.noise_seed)
+        if self.augment:
+            draw["augment_fake"] = augment.draw(self.augment, size, self.noise_seed)
+            if with_real:
+                draw["augment_real"] = augment.draw(self.augment, size, self.noise_seed)
         return draw
 
     def _draws(self) -> list[dict]:
         """A step's draws: each D step's, then G's (D's last one with `simultaneous`)."""
         penalty = self.cfg.loss == "wgan_gp"
-        d_passes = self.cfg.d_steps - self.cfg.simultaneous
-        return [self._draw(penalty) for _ in range(d_passes)] + [self._draw(penalty and self.cfg.simultaneous)]
+        simultaneous = self.cfg.simultaneous
+        d_draws = [self._draw(penalty, True) for _ in range(self.cfg.d_steps - simultaneous)]
+        return d_draws + [self._draw(penalty and simultaneous, simultaneous)]
+
+    def _seen(self, images_, draw: dict, side: str):
+        """What D is shown of this replica's real (side "real") or fake images: them augmented by
+        the draw's numbers, or unchanged when augmentation is off."""
+        if not self.augment:
+            return images_
+        return augment.apply(images_, self.augment, share(draw[f"augment_{side}"]))
 
     def _noise(self, draw: dict):
         """G's input for this replica's share of a draw, and the fakes' labels (None if unconditional)."""
@@ -148,7 +162,10 @@ class GAN(keras.Model):
         return share(real_all[i * size:(i + 1) * size]), share(labels_all[i * size:(i + 1) * size])
 
     def _d_loss(self, real, real_labels, fake, fake_labels, draw):
-        """D's logits on the global batch's real images and fakes (every replica's), and its loss."""
+        """D's logits on the global batch's real images and fakes (every replica's), and its loss.
+        D sees both augmented alike (when cfg.augment is on), and so does the gradient penalty: it
+        holds D's slope near 1 between the images D is trained on, which are the augmented ones."""
+        real, fake = self._seen(real, draw, "real"), self._seen(fake, draw, "fake")
         real_logits = gathered(self.discriminator(self._d_inputs(real, real_labels), training=True))
         fake_logits = gathered(self.discriminator(self._d_inputs(fake, fake_labels), training=True))
         d_loss = self.d_loss_fn(real_logits, fake_logits, self.cfg.label_smoothing)
@@ -212,7 +229,8 @@ class GAN(keras.Model):
                 d_fake_logits = fake_logits
                 d_share = d_loss / replicas
             else:
-                fake_logits = gathered(self.discriminator(self._d_inputs(fake, fake_labels), training=True))
+                seen = self._seen(fake, draw, "fake")  # augmented as in D's step: G learns through it
+                fake_logits = gathered(self.discriminator(self._d_inputs(seen, fake_labels), training=True))
             # top_k picks from the global batch's fakes, so N replicas keep the fakes one device would.
             g_loss = self.g_loss_fn(losses.top_k(fake_logits, self.cfg.g_top_k))
             g_share = g_loss / replicas

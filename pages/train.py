@@ -12,7 +12,7 @@ from ui.i18n import t
 common.use_the_router()
 
 GROUPS = {
-    "data": ("n_images", "seed"),  # the dataset is chosen above the form: an upload needs its own widgets
+    "data": ("n_images", "augment", "seed"),  # the dataset is chosen above the form: an upload needs its own widgets
     "model": ("architecture", "conditional", "latent_dim", "loss"),
     "optimisation": ("batch_size", "epochs", "g_lr", "d_lr", "beta1"),
     "advanced": ("d_steps", "label_smoothing", "ema_decay", "g_top_k", "simultaneous"),

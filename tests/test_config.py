@@ -87,6 +87,23 @@ def test_run_ids_of_saved_runs_never_change(monkeypatch):
     their folders. A field added later is left out of the id only while it holds its older value."""
     assert RunConfig().run_id == "8ed37b8bfa83"
     seed_1 = RunConfig(seed=1).run_id
-    monkeypatch.setattr("gan.config.LATER_FIELDS", {"seed": 0})
+    monkeypatch.setattr("gan.config.LATER_FIELDS", {**config.LATER_FIELDS, "seed": 0})
     assert RunConfig(seed=0).run_id != "8ed37b8bfa83"  # seed 0 left out of the hash
     assert RunConfig(seed=1).run_id == seed_1  # any other seed still in it
+
+
+def test_augment_is_one_of_its_policies_and_off_keeps_the_run_id():
+    assert RunConfig().augment == "off" and RunConfig(augment="off").run_id == "8ed37b8bfa83"
+    assert RunConfig(augment="translation,cutout").run_id != RunConfig().run_id
+    with pytest.raises(ConfigError, match="augment: must be one of off, translation") as raised:
+        RunConfig.from_dict({"augment": "flip"})
+    assert raised.value.kind == "choice" and raised.value.params["value"] == "'flip'"
+
+
+def test_augmentation_starts_off_where_it_was_measured_not_to_win(monkeypatch):
+    assert all(config.preset(name).augment == "off" for name in config.PRESETS)
+    assert {config.default_augment(n, is_upload) for n in (64, 128, 500, 2000, 4999)
+            for is_upload in (True, False)} == {"off"}
+    monkeypatch.setattr(config, "AUGMENT_BELOW", 5000)  # the rule, should a measurement favour it
+    assert config.default_augment(4999, is_upload=True) == config.AUGMENT_DEFAULT in config.AUGMENTS
+    assert config.default_augment(5000, is_upload=True) == config.default_augment(64, is_upload=False) == "off"

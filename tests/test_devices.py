@@ -81,14 +81,17 @@ def test_the_gpu_requirements_are_the_runtimes_with_cuda_tensorflow_instead_of_t
 def train_runs(root: str) -> None:
     """In a fresh process, whose CPU can still be split in two: the runs the slow test compares.
     mlp: one device for two epochs; two devices for one, resumed on two; one device for one,
-    resumed on two. dcgan_lean: one epoch on one device and on two."""
+    resumed on two. dcgan_lean: one epoch on one device and on two, without and with augmentation
+    (wgan_gp, so the gradient penalty sees augmented images too)."""
     from gan import training
 
     devices.prepare(2)
     mlp = tiny_config(architecture="mlp", loss="hinge", conditional=True, g_top_k=0.75, ema_decay=0.999, epochs=2)
     lean = tiny_config(architecture="dcgan_lean", loss="hinge", conditional=True, g_top_k=0.75)
+    augmented = lean.replace(augment="color,translation,cutout", loss="wgan_gp")
     plan = {"one": [(mlp, 1)], "two": [(mlp.replace(epochs=1), 2), (mlp, 2)],
-            "one_then_two": [(mlp.replace(epochs=1), 1), (mlp, 2)], "lean_one": [(lean, 1)], "lean_two": [(lean, 2)]}
+            "one_then_two": [(mlp.replace(epochs=1), 1), (mlp, 2)], "lean_one": [(lean, 1)], "lean_two": [(lean, 2)],
+            "augmented_one": [(augmented, 1)], "augmented_two": [(augmented, 2)]}
     for name, steps in plan.items():
         run_dir = runs.create(Path(root) / name, steps[-1][0])
         for cfg, count in steps:
@@ -101,7 +104,7 @@ def compared(tmp_path_factory) -> Path:
     # Hidden GPUs: the runs are on logical CPUs on any machine.
     env = {**os.environ, "GAN_BUNDLED_DATA": "1", "GAN_EVAL_SAMPLES": "256", "CUDA_VISIBLE_DEVICES": ""}
     code = f"from tests.test_devices import train_runs; train_runs({str(root)!r})"
-    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True, timeout=420)
     assert done.returncode == 0, done.stderr[-3000:]
     return root
 
@@ -146,3 +149,8 @@ def test_synchronised_batch_norm_keeps_two_devices_with_one(compared):
     a, b = (sampling.sample(sampling.load_generator(run(compared, name) / "generator.keras"), 16, 0)
             for name in ("lean_one", "lean_two"))
     assert np.abs(a.astype(int) - b.astype(int)).max() <= 1  # pixels 0..255: rounding may tip one
+
+
+@pytest.mark.slow
+def test_augmentation_is_drawn_once_for_the_global_batch_so_two_devices_keep_with_one(compared):
+    assert_close(rows(compared, "augmented_one"), rows(compared, "augmented_two"), RTOL, ATOL)

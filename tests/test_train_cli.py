@@ -33,6 +33,7 @@ def wait_for(condition, timeout=180.0):
 @pytest.mark.parametrize(("args", "says"), [
     (["--set", "batch_size=0"], "batch_size: must be between 8 and 1024"),
     (["--set", "loss=foo"], "loss: must be one of"),
+    (["--set", "augment=flip"], "augment: must be one of off, translation, cutout"),
     (["--set", "g_lr=-1"], "g_lr: must be between"),
     (["--set", "batch_size"], "--set takes KEY=VALUE"),
     (["--epochs", "zero"], "--epochs: invalid int value"),
@@ -53,6 +54,8 @@ def test_config_from_args_applies_preset_then_overrides():
     args = train.parse_args(["--preset", "mlp", "--epochs", "2", "--set", "seed=5", "--set", "conditional=true"])
     cfg = train.config_from_args(args)
     assert (cfg.architecture, cfg.epochs, cfg.seed, cfg.conditional) == ("mlp", 2, 5, True)
+    augmented = train.config_from_args(train.parse_args(["--set", "augment=translation,cutout"]))
+    assert augmented.augment == "translation,cutout" and augmented.replace(augment="off") == config.preset("quick")
 
 
 def expected_steps(steps_per_epoch, epochs):

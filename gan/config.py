@@ -18,10 +18,9 @@ LOSSES = ("nonsat", "minimax", "lsgan", "hinge", "wgan_gp")
 # Differentiable augmentation of every image D sees (gan/augment.py): which operations, in the
 # order applied. "color" is brightness and contrast, and saturation for colour images.
 AUGMENTS = ("off", "translation", "cutout", "color", "translation,cutout", "color,translation,cutout")
-# default_augment's rule: AUGMENT_DEFAULT for uploads under AUGMENT_BELOW images. Measured
-# (bench/augment.py, README "Small data: augmentation"): at 128, 500 and 2,000 digits and the app's
-# minutes of training, every policy tried scored worse than none, so no size starts with it on.
-AUGMENT_DEFAULT, AUGMENT_BELOW = "color,translation,cutout", 0
+# Off by default for every dataset, uploads included: at 128, 500 and 2,000 digits and the app's
+# minutes of training every policy tried scored worse than none (bench/augment.py, README "Small
+# data: augmentation").
 
 
 class ConfigError(ValueError):
@@ -146,13 +145,6 @@ def preset(name: str, **overrides: Any) -> RunConfig:
         raise ConfigError("preset", f"must be one of {', '.join(PRESETS)}, not {name!r}", "choice",
                           {"choices": ", ".join(PRESETS), "value": repr(name)})
     return RunConfig.from_dict({**PRESETS[name], **overrides})
-
-
-def default_augment(n_images: int, is_upload: bool) -> str:
-    """The augment value a form or command line starts a dataset on: AUGMENT_DEFAULT for an upload
-    of fewer than AUGMENT_BELOW images (none, as measured so far), "off" for the bundled datasets
-    (their presets) and larger uploads. See README "Small data: augmentation"."""
-    return AUGMENT_DEFAULT if is_upload and n_images < AUGMENT_BELOW else "off"
 
 
 def coerce(field: str, value: Any) -> Any:

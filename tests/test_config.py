@@ -100,10 +100,5 @@ def test_augment_is_one_of_its_policies_and_off_keeps_the_run_id():
     assert raised.value.kind == "choice" and raised.value.params["value"] == "'flip'"
 
 
-def test_augmentation_starts_off_where_it_was_measured_not_to_win(monkeypatch):
-    assert all(config.preset(name).augment == "off" for name in config.PRESETS)
-    assert {config.default_augment(n, is_upload) for n in (64, 128, 500, 2000, 4999)
-            for is_upload in (True, False)} == {"off"}
-    monkeypatch.setattr(config, "AUGMENT_BELOW", 5000)  # the rule, should a measurement favour it
-    assert config.default_augment(4999, is_upload=True) == config.AUGMENT_DEFAULT in config.AUGMENTS
-    assert config.default_augment(5000, is_upload=True) == config.default_augment(64, is_upload=False) == "off"
+def test_augmentation_starts_off_where_it_was_measured_not_to_win():
+    assert all(config.preset(name).augment == "off" for name in config.PRESETS) and RunConfig().augment == "off"

@@ -1,6 +1,6 @@
 """What a server lets its visitors do: unlimited on a laptop; in demo mode (GAN_DEMO=1, for a shared
 hosted demo or a workshop server) capped epochs and images, a budget of kept runs for each visitor,
-room for so many runs in all, and a rate of imports."""
+room for so many runs in all, a rate of imports, and fewer drawings each in the class dataset."""
 
 import os
 from collections.abc import Mapping
@@ -24,6 +24,7 @@ class Limits:
     max_runs: int | None = None  # runs in all; beyond it, other visitors' ended runs go once keep_hours old
     keep_hours: float = 24.0  # until then, nobody's start or import deletes another visitor's run
     imports_per_hour: int | None = None  # each visitor's, and ten times that for the whole server
+    drawings_per_visitor: int = 200  # each visitor's drawings in the class dataset (gan.classdata)
 
 
 def from_settings(settings: Mapping[str, str] | None = None) -> Limits:
@@ -44,7 +45,8 @@ def from_settings(settings: Mapping[str, str] | None = None) -> Limits:
                   max_images=number("GAN_DEMO_MAX_IMAGES", 10000),
                   max_concurrent=number("GAN_MAX_CONCURRENT", 1), keep_runs=number("GAN_DEMO_KEEP_RUNS", 5),
                   max_runs=number("GAN_DEMO_MAX_RUNS", 100), keep_hours=number("GAN_DEMO_KEEP_HOURS", 24),
-                  imports_per_hour=number("GAN_DEMO_IMPORTS_PER_HOUR", 6))
+                  imports_per_hour=number("GAN_DEMO_IMPORTS_PER_HOUR", 6),
+                  drawings_per_visitor=number("GAN_DEMO_DRAWINGS", 20))
 
 
 def starting_values(preset: str, limits: Limits) -> dict:

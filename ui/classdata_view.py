@@ -1,0 +1,78 @@
+"""The class dataset on the Sample page (gan.classdata): add your drawing with its label, see the
+class's drawings and their counts; the host removes drawings and trains on them."""
+
+import hashlib
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import streamlit as st
+
+from gan import classdata, images, owners
+from ui import common, i18n
+from ui.i18n import t
+
+GRID_COLUMNS = 16
+SHOWN = 256  # the newest drawings in the grid; the counts cover them all
+
+
+def add_form(pixels: np.ndarray, read: int | None) -> None:
+    """Add uint8 (28, 28) pixels to the class dataset under a label the visitor can correct (the
+    classifier's reading to start with)."""
+    st.markdown(f"**{t('classdata.add_title')}**")
+    digest = owners.digest(common.visitor_token())
+    cap = common.server_limits().drawings_per_visitor
+    label_key = f"classdata_label_{hashlib.sha256(pixels.tobytes()).hexdigest()[:12]}"  # a new drawing: its reading
+    choice, button = st.columns([3, 2], vertical_alignment="bottom")
+    label = choice.selectbox(t("classdata.label"), list(range(10)), index=read if read is not None else 0,
+                             key=label_key, help=t("classdata.label_help"))
+    if button.button(t("classdata.add"), icon="➕", key="classdata_add"):
+        try:
+            classdata.add(common.runs_root(), pixels, int(label), digest, cap)
+            st.toast(t("classdata.added", digit=label))
+        except classdata.ClassDataError as error:
+            st.warning(i18n.error_text(error))
+        except OSError as error:
+            st.error(i18n.error_text(error))
+    mine = sum(e.owner == digest for e in classdata.entries(common.runs_root()))
+    st.caption(t("classdata.yours", n=mine, cap=cap))
+
+
+def remove(root: Path) -> None:
+    """The host's Remove button: delete the picked drawings and empty the pick."""
+    removed = classdata.remove(root, st.session_state.get("classdata_remove_pick", []))
+    st.session_state["classdata_remove_pick"] = []
+    st.toast(t("classdata.removed", n=removed))
+
+
+def show(on_train: Callable[[Path], None] | None = None) -> None:
+    """The class's drawings: counts per digit and a grid of the newest; for the host, removal and
+    the button that trains on them (on_train(runs root); disabled while None or too few)."""
+    root = common.runs_root()
+    st.subheader(t("classdata.title"))
+    st.caption(t("classdata.caption", minimum=classdata.MIN_TO_TRAIN))
+    found = classdata.entries(root)
+    if not found:
+        st.info(t("classdata.empty"))
+    else:
+        counts = classdata.counts(found)
+        st.markdown(t("classdata.counts", n=len(found), each=" · ".join(f"{d}: {c}" for d, c in enumerate(counts))))
+        shown = found[-SHOWN:]
+        grid = images.grid(np.stack([e.pixels for e in shown]), cols=min(GRID_COLUMNS, len(shown)))
+        st.image(images.png_near_width(grid, 900), caption=t("classdata.grid", n=len(shown)), width="content")
+    if not common.is_host():
+        return
+    st.markdown(f"**{t('classdata.host')}**")
+    if found:
+        labels = {e.id: t("classdata.entry", number=i + 1, digit=e.label) for i, e in enumerate(found)}
+        doomed = st.multiselect(t("classdata.remove_pick"), list(labels), format_func=labels.get,
+                                key="classdata_remove_pick", help=t("classdata.remove_help"))
+        st.button(t("classdata.remove"), icon="🗑️", disabled=not doomed, key="classdata_remove", on_click=remove,
+                  args=(root,))
+    ready = len(found) >= classdata.MIN_TO_TRAIN and on_train is not None
+    if st.button(t("classdata.train", n=len(found)), icon="🏋️", disabled=not ready, key="classdata_train"):
+        on_train(root)
+    if len(found) < classdata.MIN_TO_TRAIN:
+        st.caption(t("classdata.train_needs", minimum=classdata.MIN_TO_TRAIN, n=len(found)))
+    elif on_train is None:
+        st.caption(t("classdata.train_later"))

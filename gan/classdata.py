@@ -98,6 +98,13 @@ def remove(root: Path, entry_ids: list[str]) -> int:
     return removed
 
 
+def stamp(root: Path) -> tuple[str, ...]:
+    """The drawings' file names now, without reading them: changes whenever one is added or removed
+    (a key for caching entries())."""
+    path = folder(root)
+    return tuple(sorted(p.name for p in path.glob(f"*{ENTRY_SUFFIX}"))) if path.is_dir() else ()
+
+
 def counts(found: list[Entry]) -> list[int]:
     """How many drawings of each digit 0..9."""
     return np.bincount([e.label for e in found], minlength=10).tolist()

@@ -87,3 +87,12 @@ def test_concurrent_visitors_never_pass_the_cap_nor_lose_a_drawing(tmp_path):
     anns = sum(e.owner == "ann" for e in found)
     assert anns == cap and refused == ["ann"] * (threads // 2 * tries - cap)
     assert len(found) == cap + threads // 2 * tries and len({e.id for e in found}) == len(found)
+
+
+def test_the_stamp_changes_with_every_add_and_removal(tmp_path):
+    assert classdata.stamp(tmp_path) == ()
+    first = classdata.add(tmp_path, drawing(255), 2, "ann")
+    second = classdata.add(tmp_path, drawing(255), 3, "ann")
+    assert len(classdata.stamp(tmp_path)) == 2
+    classdata.remove(tmp_path, [first.id])
+    assert classdata.stamp(tmp_path) == (f"{second.id}{classdata.ENTRY_SUFFIX}",)

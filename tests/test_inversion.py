@@ -1,5 +1,7 @@
 """GAN inversion finds a generator's own digit again, and follows its descent for a progress bar."""
 
+import threading
+
 import numpy as np
 import pytest
 
@@ -33,3 +35,21 @@ def test_the_descent_is_seeded(generator):
     target = sampling.sample(generator, 1, seed=8, digit=2)[0]
     runs = [inversion.invert(generator, target, digit=2, steps=20, starts=2, seed=3) for _ in range(2)]
     assert np.array_equal(runs[0].z, runs[1].z) and runs[0].distance == runs[1].distance
+
+
+def test_searches_sharing_a_generator_at_once_find_what_each_finds_alone(generator):
+    digits = (3, 8)
+    targets = [sampling.sample(generator, 1, seed=11 + i, digit=d)[0] for i, d in enumerate(digits)]
+    alone = [inversion.invert(generator, targets[i], digit=d, steps=30, starts=2) for i, d in enumerate(digits)]
+    together = [None, None]
+
+    def search(i: int, digit: int) -> None:
+        together[i] = inversion.invert(generator, targets[i], digit=digit, steps=30, starts=2)
+
+    workers = [threading.Thread(target=search, args=(i, d)) for i, d in enumerate(digits)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    for one, other in zip(alone, together, strict=True):
+        assert np.allclose(one.z, other.z, atol=1e-5) and one.history == pytest.approx(other.history, abs=1e-6)

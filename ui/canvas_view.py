@@ -15,9 +15,9 @@ BRUSH = 26
 ROUND = "canvas_round"  # session key: bumped by Clear, so a new, empty canvas is mounted
 
 
-def key() -> str:
-    """The canvas's widget key now (tests put a drawing in session state under it)."""
-    return f"draw_canvas_{st.session_state.get(ROUND, 0)}"
+def key(cleared: int) -> str:
+    """The canvas's widget key after `cleared` clears (tests put a drawing in session state under it)."""
+    return f"draw_canvas_{cleared}"
 
 
 def clear() -> None:
@@ -28,7 +28,8 @@ def drawing() -> np.ndarray | None:
     """The canvas, its Clear button, and what is drawn on it as uint8 (28, 28) (images.digit_from_drawing),
     None while it is empty."""
     result = st_canvas(stroke_width=BRUSH, stroke_color="#FFFFFF", background_color="#000000", height=SIDE,
-                       width=SIDE, drawing_mode="freedraw", return_image_data=True, key=key())
+                       width=SIDE, drawing_mode="freedraw", return_image_data=True,
+                       key=key(st.session_state.get(ROUND, 0)))
     st.button(t("sample.canvas_clear"), on_click=clear, icon="🧽", key="canvas_clear")
     rgba = result.image_data
     return None if rgba is None or rgba.ndim != 3 else images.digit_from_drawing(rgba)

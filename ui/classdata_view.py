@@ -14,6 +14,17 @@ from ui.i18n import t
 
 GRID_COLUMNS = 16
 SHOWN = 256  # the newest drawings in the grid; the counts cover them all
+REFUSED = "classdata_refused"  # session key: why the last Add was refused
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def entries(root: str, stamp: tuple[str, ...]) -> list[classdata.Entry]:
+    """classdata.entries, read again only when a drawing was added or removed (stamp: classdata.stamp)."""
+    return classdata.entries(Path(root))
+
+
+def current(root: Path) -> list[classdata.Entry]:
+    return entries(str(root), classdata.stamp(root))
 
 
 def add_form(pixels: np.ndarray, read: int | None) -> None:
@@ -24,18 +35,25 @@ def add_form(pixels: np.ndarray, read: int | None) -> None:
     cap = common.server_limits().drawings_per_visitor
     label_key = f"classdata_label_{hashlib.sha256(pixels.tobytes()).hexdigest()[:12]}"  # a new drawing: its reading
     choice, button = st.columns([3, 2], vertical_alignment="bottom")
-    label = choice.selectbox(t("classdata.label"), list(range(10)), index=read if read is not None else 0,
-                             key=label_key, help=t("classdata.label_help"))
-    if button.button(t("classdata.add"), icon="➕", key="classdata_add"):
-        try:
-            classdata.add(common.runs_root(), pixels, int(label), digest, cap)
-            st.toast(t("classdata.added", digit=label))
-        except classdata.ClassDataError as error:
-            st.warning(i18n.error_text(error))
-        except OSError as error:
-            st.error(i18n.error_text(error))
-    mine = sum(e.owner == digest for e in classdata.entries(common.runs_root()))
+    choice.selectbox(t("classdata.label"), list(range(10)), index=read if read is not None else 0, key=label_key,
+                     help=t("classdata.label_help"))
+    button.button(t("classdata.add"), icon="➕", key="classdata_add", on_click=add,
+                  args=(common.runs_root(), pixels, label_key, digest, cap))
+    refused = st.session_state.pop(REFUSED, None)
+    if refused:
+        st.warning(refused)
+    mine = sum(e.owner == digest for e in current(common.runs_root()))
     st.caption(t("classdata.yours", n=mine, cap=cap))
+
+
+def add(root: Path, pixels: np.ndarray, label_key: str, digest: str, cap: int) -> None:
+    """The Add button: store the drawing under the label chosen, or say why not (shown by add_form)."""
+    label = int(st.session_state[label_key])
+    try:
+        classdata.add(root, pixels, label, digest, cap)
+        st.toast(t("classdata.added", digit=label))
+    except (classdata.ClassDataError, OSError) as error:
+        st.session_state[REFUSED] = i18n.error_text(error)
 
 
 def remove(root: Path) -> None:
@@ -51,7 +69,7 @@ def show(on_train: Callable[[Path], None] | None = None) -> None:
     root = common.runs_root()
     st.subheader(t("classdata.title"))
     st.caption(t("classdata.caption", minimum=classdata.MIN_TO_TRAIN))
-    found = classdata.entries(root)
+    found = current(root)
     if not found:
         st.info(t("classdata.empty"))
     else:

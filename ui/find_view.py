@@ -14,6 +14,7 @@ from ui.i18n import t
 
 WIDTH = 224  # pixels of each of the two digits side by side
 WALK_FRAMES = 10
+ASKED = "draw_find_asked"  # session key: the drawing whose search was asked for (sha256 of its pixels)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -86,11 +87,13 @@ def ask(yours: np.ndarray, way: str, beside, generator, source: tuple[str, float
             read, said = None, ""
         asked = (digit if digit is not None else read if read is not None else 0) if conditional else None
         st.markdown(said + (t("sample.find_asks", digit=asked) if conditional else ""))
-        verdict_view.show(run_dir, yours, read)
+        verdict_view.show(run_dir, yours, read, way)
     if way == "draw":
         classdata_view.add_form(yours, read)
-        if not (found_before(source, yours, asked, way)
-                or st.button(t("sample.find_go"), icon="🔎", type="primary", key="draw_find")):
+        drawn = hashlib.sha256(yours.tobytes()).hexdigest()
+        if st.session_state.get(ASKED) != drawn and not found_before(source, yours, asked, way):
+            st.button(t("sample.find_go"), icon="🔎", type="primary", key="draw_find", on_click=st.session_state.update,
+                      kwargs={ASKED: drawn})
             return
     found = find(generator, source, yours, asked, way)
     left, right, number = st.columns([2, 2, 1])

@@ -17,7 +17,7 @@ def judge(run_dir: str, mtime: float) -> verdict.Judge:
     return verdict.load(Path(run_dir))
 
 
-def with_discriminator(run_dir: Path) -> Path | None:
+def with_discriminator(run_dir: Path, key: str) -> Path | None:
     """The run whose D gives its verdict: the picked one if it saved its D, else one the visitor picks
     among the runs that did (None if there is none, or the picked run has none)."""
     if (run_dir / runs.CHECKPOINT).exists():
@@ -27,14 +27,14 @@ def with_discriminator(run_dir: Path) -> Path | None:
     if not others:
         st.page_link("pages/train.py", label=t("sample.start_one"), icon="🏋️")
         return None
-    return st.selectbox(t("sample.verdict_other"), others, format_func=common.run_name, key="verdict_run")
+    return st.selectbox(t("sample.verdict_other"), others, format_func=common.run_name, key=key)
 
 
-def show(run_dir: Path, pixels: np.ndarray, read: int | None) -> None:
+def show(run_dir: Path, pixels: np.ndarray, read: int | None, way: str) -> None:
     """D's verdict on uint8 (28, 28) pixels; read: the classifier's reading, the label a conditional D
-    is told (0 when the classifier is unavailable)."""
+    is told (0 when the classifier is unavailable); way: "draw" or "upload", whose widgets these are."""
     st.markdown(f"**{t('sample.verdict')}**")
-    source = with_discriminator(run_dir)
+    source = with_discriminator(run_dir, f"{way}_verdict_run")
     if source is None:
         return
     try:

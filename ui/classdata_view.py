@@ -77,14 +77,15 @@ def show(on_train: Callable[[Path], None] | None = None) -> None:
         st.markdown(t("classdata.counts", n=len(found), each=" · ".join(f"{d}: {c}" for d, c in enumerate(counts))))
         shown = found[-SHOWN:]
         grid = images.grid(np.stack([e.pixels for e in shown]), cols=min(GRID_COLUMNS, len(shown)))
-        st.image(images.png_near_width(grid, 900), caption=t("classdata.grid", n=len(shown)), width="content")
+        st.image(images.png_bytes(grid, scale=2), caption=t("classdata.grid", n=len(shown)), width="content")
     if not common.is_host():
         return
     st.markdown(f"**{t('classdata.host')}**")
     if found:
         labels = {e.id: t("classdata.entry", number=i + 1, digit=e.label) for i, e in enumerate(found)}
         doomed = st.multiselect(t("classdata.remove_pick"), list(labels), format_func=labels.get,
-                                key="classdata_remove_pick", help=t("classdata.remove_help"))
+                                key="classdata_remove_pick", help=t("classdata.remove_help"),
+                                placeholder=t("classdata.remove_placeholder"))
         st.button(t("classdata.remove"), icon="🗑️", disabled=not doomed, key="classdata_remove", on_click=remove,
                   args=(root,))
     ready = len(found) >= classdata.MIN_TO_TRAIN and on_train is not None

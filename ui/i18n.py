@@ -22,7 +22,8 @@ KEY = "lang"  # the session-state key of the sidebar switch and the name of the 
 # old wording after the language changes (streamlit/streamlit PR 13788, open in 1.67), until the
 # value is set again: relabel() does that when the language switch moves.
 WORDED_CHOICES = ("train_preset", "train_budget", "toy_loss", "toy_source", "compare_metric", "compare_runs",
-                  "sample_digit", "live_run", "sample_run", "share_run", "gallery_group", "gallery_sort")
+                  "sample_digit", "live_run", "sample_run", "share_run", "gallery_group", "gallery_sort",
+                  "draw_verdict_run", "upload_verdict_run")
 
 
 def flatten(table: dict, prefix: str = "") -> dict[str, str]:

@@ -34,7 +34,8 @@ def main() -> None:
                    "--epochs", str(args.epochs), "--runs-dir", str(Path(tmp) / "runs")]
         print("+", " ".join(command[1:]), flush=True)
         start = time.perf_counter()
-        done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, env={**os.environ, "GAN_BUNDLED_DATA": "1"})
+        env = {**os.environ, "GAN_BUNDLED_DATA": "1"}
+        done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, env=env)
         seconds = time.perf_counter() - start
         print(done.stdout, end="")
         if done.returncode != 0:

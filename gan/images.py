@@ -111,9 +111,27 @@ def digit_from_upload(data: bytes) -> np.ndarray:
     if np.median(grey) > 127:
         grey = 255 - grey
     grey = grey - grey.min()  # the paper's own shade is not ink
-    ink = grey > 0.25 * grey.max()
     if grey.max() < 32:
         raise UploadError("upload_no_ink")
+    return _centred(grey)
+
+
+def digit_from_drawing(rgba: np.ndarray) -> np.ndarray | None:
+    """A canvas drawing, uint8 (h, w, 4) RGBA (or (h, w, 3) RGB) of light strokes on a dark or
+    transparent background, as MNIST draws digits (see digit_from_upload): uint8 (28, 28). None while
+    nothing is drawn."""
+    colour = rgba[..., :3].astype(np.float32)
+    alpha = rgba[..., 3:].astype(np.float32) / 255 if rgba.shape[-1] == 4 else 1.0
+    grey = (colour * alpha).mean(axis=-1)  # transparent pixels are the black page
+    if grey.max() < 32:
+        return None
+    return _centred(grey)
+
+
+def _centred(grey: np.ndarray) -> np.ndarray:
+    """Light ink on black, float (h, w) in 0..255 -> uint8 (28, 28): the ink's bounding box scaled to
+    fit 20 x 20 and centred, as MNIST's digits are."""
+    ink = grey > 0.25 * grey.max()
     rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
     box = grey[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
     scale = 20 / max(box.shape)

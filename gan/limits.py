@@ -1,6 +1,7 @@
 """What a server lets its visitors do: unlimited on a laptop; in demo mode (GAN_DEMO=1, for a shared
 hosted demo or a workshop server) capped epochs and images, a budget of kept runs for each visitor,
-room for so many runs in all, a rate of imports, and what an upload of your own images may hold."""
+room for so many runs in all, a rate of imports, what an upload of your own images may hold, and fewer
+drawings each in the class dataset."""
 
 import os
 from collections.abc import Mapping
@@ -51,6 +52,7 @@ class Limits:
     uploads: UploadLimits = UPLOADS
     keep_datasets: int | None = None  # each visitor's uploaded datasets kept: their oldest unused go first
     datasets_bytes: int | None = None  # all uploaded datasets on disk; beyond it, unused ones idle keep_hours go
+    drawings_per_visitor: int = 200  # each visitor's drawings in the class dataset (gan.classdata)
 
 
 def from_settings(settings: Mapping[str, str] | None = None) -> Limits:
@@ -74,7 +76,8 @@ def from_settings(settings: Mapping[str, str] | None = None) -> Limits:
                   max_runs=number("GAN_DEMO_MAX_RUNS", 100), keep_hours=number("GAN_DEMO_KEEP_HOURS", 24),
                   imports_per_hour=number("GAN_DEMO_IMPORTS_PER_HOUR", 6), uploads=DEMO_UPLOADS,
                   keep_datasets=number("GAN_DEMO_KEEP_DATASETS", 3),
-                  datasets_bytes=number("GAN_DEMO_DATASETS_MB", 500) * MB)
+                  datasets_bytes=number("GAN_DEMO_DATASETS_MB", 500) * MB,
+                  drawings_per_visitor=number("GAN_DEMO_DRAWINGS", 20))
 
 
 def starting_values(preset: str, limits: Limits) -> dict:

@@ -679,16 +679,23 @@ def record_speed(root: Path, key: str, entry: dict[str, Any]) -> None:
 
 
 @contextlib.contextmanager
-def speed_probe_lock(root: Path) -> Iterator[None]:
-    """One speed probe at a time per runs root: two at once would measure each other."""
-    root = Path(root)
-    root.mkdir(parents=True, exist_ok=True)
-    with open(root / ".probe.lock", "a+") as handle:
+def exclusive_lock(path: Path) -> Iterator[None]:
+    """Hold the lock file at path (its folder made if need be), waiting for it: one holder at a time
+    across processes and threads alike (flock belongs to an open file, and each holder opens its own)."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@contextlib.contextmanager
+def speed_probe_lock(root: Path) -> Iterator[None]:
+    """One speed probe at a time per runs root: two at once would measure each other."""
+    with exclusive_lock(Path(root) / ".probe.lock"):
+        yield
 
 
 def probe_running(root: Path) -> bool:

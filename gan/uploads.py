@@ -317,6 +317,13 @@ def _from_npz(bundle: zipfile.ZipFile, files: dict, name: str, limits: UploadLim
     return _from_array(pixels, array(LABEL_KEYS), array(NAME_KEYS), name, limits)
 
 
+def from_arrays(pixels: np.ndarray, labels: np.ndarray | None, source_name: str,
+                limits: UploadLimits = UPLOADS) -> Ingested:
+    """Arrays made here (the class's drawings) held to the same rules as an uploaded .npz: pixels
+    uint8 0..255 or float 0..1, (n, H, W) or (n, H, W, 3); labels: n whole numbers, or None."""
+    return _from_array(pixels, labels, None, source_name, limits)
+
+
 def _from_array(pixels: np.ndarray, labels: np.ndarray | None, names: np.ndarray | None, source_name: str,
                 limits: UploadLimits) -> Ingested:
     """uint8 0..255 or float 0..1, (n, H, W), (n, H, W, 1) or (n, H, W, 3); labels: n whole numbers

@@ -1,6 +1,6 @@
 """Sample: draw digits (or a run's own kind of images) from a run's generator (or the bundled one), walk
-between two latent points, map the plane around them, and find an uploaded digit in the generator's
-imagination (GAN inversion)."""
+between two latent points, map the plane around them, draw (or upload) a digit for the classifier, the
+discriminator and GAN inversion to answer, and the class's dataset of drawings."""
 
 import io
 import random
@@ -10,7 +10,7 @@ import numpy as np
 import streamlit as st
 
 from gan import config, images, quality, runs, sampling
-from ui import classes_view, common, find_view, i18n, quality_view
+from ui import classdata_view, classes_view, common, find_view, i18n, quality_view
 from ui.i18n import t
 
 common.use_the_router()
@@ -137,5 +137,6 @@ st.image(map_png, width="content")
 st.download_button(t("sample.map_png"), map_png, "latent-map.png", "image/png", key="map_png_download",
                    on_click="ignore")
 
-if what.digits:  # an uploaded photo becomes an MNIST digit: only a digit generator can draw it
-    find_view.show(generator, (str(path), mtime), conditional, digit, int(seed_b))
+if what.digits:  # a drawing or a photo becomes an MNIST digit: only a digit generator can draw it
+    find_view.show(generator, (str(path), mtime), conditional, digit, int(seed_b), run_dir)
+classdata_view.show()

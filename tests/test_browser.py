@@ -1,6 +1,7 @@
 """One real-browser walk through the app: Debian's Chromium, driven by Playwright, against
 `streamlit run app.py` on a free port. Opens every page, trains a tiny run from the form to its
-end, watches the live chart and draws a sample grid. Screenshots go to tests/screenshots/."""
+end, watches the live chart, draws a sample grid, and draws a digit on the canvas for the
+classifier, the run's discriminator and GAN inversion. Screenshots go to tests/screenshots/."""
 
 import os
 import re
@@ -120,4 +121,24 @@ def test_walk_through_every_page_training_a_tiny_run(server, page):
     expect(page.locator("[data-testid='stImage'] img").first).to_be_visible(timeout=120_000)
     expect(page.get_by_text("64 digits, seed 42")).to_be_visible()
     shoot(page, "4_sample")
+
+    # A 7 drawn with the mouse on the canvas: read, judged by the run's D, found, walked, as a GIF.
+    canvas = page.locator(".canvas-root canvas").last
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    for stroke in (((70, 60), (210, 60)), ((210, 60), (120, 245))):
+        page.mouse.move(box["x"] + stroke[0][0], box["y"] + stroke[0][1])
+        page.mouse.down()
+        for k in range(1, 11):
+            page.mouse.move(box["x"] + stroke[0][0] + (stroke[1][0] - stroke[0][0]) * k / 10,
+                            box["y"] + stroke[0][1] + (stroke[1][1] - stroke[0][1]) * k / 10)
+        page.mouse.up()
+    expect(page.get_by_text("The classifier reads your digit as a")).to_be_visible()
+    expect(page.get_by_text("D's raw score")).to_be_visible()
+    expect(page.get_by_text(re.compile(r"says: (real|fake)"))).to_be_visible()
+    page.get_by_role("button", name=re.compile("Find it in the generator's imagination")).click()
+    expect(page.get_by_text("The closest the generator can draw")).to_be_visible()
+    expect(page.locator(".st-key-draw_find_gif button")).to_be_visible()
+    settle(page)
+    shoot(page, "5_sample_drawing")
     assert not page.locator("[data-testid='stException']").count()

@@ -7,7 +7,21 @@ from pathlib import Path
 
 import pytest
 
-from gan import archive, data, devices, errors, images, quota, runs, sampling, toy, training, uploads
+from gan import (
+    archive,
+    classdata,
+    data,
+    devices,
+    errors,
+    images,
+    quota,
+    runs,
+    sampling,
+    toy,
+    training,
+    uploads,
+    verdict,
+)
 from gan.errors import UserError
 from tests.test_i18n import EN, ZH, key_pattern, placeholders
 from ui import i18n
@@ -15,7 +29,7 @@ from ui import i18n
 REPO = Path(__file__).resolve().parents[1]
 ERROR_CLASSES = {"UserError", "ArchiveError", "RunError", "CheckpointError", "GeneratorError", "DataUnavailable",
                  "QualityUnavailable", "PointsError", "NoSteps", "QuotaError", "DeviceError", "UploadError",
-                 "DatasetError", "DataUnfit"}
+                 "DatasetError", "DataUnfit", "VerdictError", "ClassDataError"}
 KINDS = {key.removeprefix("error."): text for key, text in EN.items()
          if key.startswith("error.") and not key.startswith("error.os.")}
 
@@ -35,7 +49,8 @@ def raised_kinds() -> list[tuple[ast.expr, set[str]]]:
 def test_the_scan_sees_every_error_class_and_they_all_are_user_errors():
     classes = [archive.ArchiveError, runs.RunError, runs.CheckpointError, sampling.GeneratorError,
                data.DataUnavailable, data.DataUnfit, toy.PointsError, training.NoSteps, quota.QuotaError,
-               devices.DeviceError, images.UploadError, uploads.DatasetError, UserError]
+               devices.DeviceError, images.UploadError, uploads.DatasetError, verdict.VerdictError,
+               classdata.ClassDataError, UserError]
     assert {c.__name__ for c in classes} | {"QualityUnavailable"} == ERROR_CLASSES
     assert all(issubclass(c, UserError) for c in classes)
     assert len(raised_kinds()) > 70

@@ -93,3 +93,18 @@ def test_colour_grids_png_and_gif_keep_their_colours(tmp_path):
     animation = Image.open(io.BytesIO(images.grids_gif(pngs)))
     animation.seek(animation.n_frames - 1)
     assert np.abs(np.asarray(animation.convert("RGB")).astype(int)[20, 20] - [255, 80, 0]).max() <= 8
+
+
+def test_a_canvas_drawing_becomes_an_mnist_digit_and_an_empty_canvas_none():
+    canvas = np.zeros((280, 280, 4), np.uint8)
+    canvas[..., 3] = 255  # the black page the canvas paints under the strokes
+    assert images.digit_from_drawing(canvas) is None
+    canvas[40:240, 30:56, :3] = 255  # a white "1", left of centre, 200 pixels tall
+    digit = images.digit_from_drawing(canvas)
+    assert digit.shape == (28, 28) and digit.dtype == np.uint8
+    rows, cols = np.flatnonzero(digit.max(axis=1) > 100), np.flatnonzero(digit.max(axis=0) > 100)
+    assert rows[0] == 4 and rows[-1] == 23  # 20 pixels tall, centred
+    assert cols[0] >= 12 and cols[-1] <= 15 and cols[-1] - cols[0] + 1 <= 3  # centred, as thin as MNIST strokes
+    transparent = canvas.copy()
+    transparent[..., 3] = 0  # strokes on a transparent canvas are not ink
+    assert images.digit_from_drawing(transparent) is None

@@ -1,5 +1,7 @@
 """GAN inversion finds a generator's own digit again, and follows its descent for a progress bar."""
 
+import threading
+
 import numpy as np
 import pytest
 
@@ -42,3 +44,21 @@ def test_a_colour_image_is_inverted_in_colour(colour_run):
     assert found.z.shape == (sampling.latent_dim(colour),)
     assert found.pixels.shape == (32, 32, 3) and found.pixels.dtype == np.uint8
     assert found.distance == pytest.approx(rms(found.pixels, target), abs=0.01)  # measured on all three channels
+
+
+def test_searches_sharing_a_generator_at_once_find_what_each_finds_alone(generator):
+    digits = (3, 8)
+    targets = [sampling.sample(generator, 1, seed=11 + i, digit=d)[0] for i, d in enumerate(digits)]
+    alone = [inversion.invert(generator, targets[i], digit=d, steps=30, starts=2) for i, d in enumerate(digits)]
+    together = [None, None]
+
+    def search(i: int, digit: int) -> None:
+        together[i] = inversion.invert(generator, targets[i], digit=digit, steps=30, starts=2)
+
+    workers = [threading.Thread(target=search, args=(i, d)) for i, d in enumerate(digits)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    for one, other in zip(alone, together, strict=True):
+        assert np.allclose(one.z, other.z, atol=1e-5) and one.history == pytest.approx(other.history, abs=1e-6)

@@ -1,5 +1,7 @@
 """The Sample page (AppTest): drawing a grid, walking between seeds, conditional digits, bad generators."""
 
+import base64
+import io
 import os
 import re
 import shutil
@@ -264,3 +266,154 @@ def test_a_colour_run_reads_in_chinese(runs_root, colour_run):
     assert at.radio(key="sample_digit").options[0] == "所有类别"
     assert "32×32 彩色 图像" in texts(at.caption)
 
+
+REAL_PRETRAINED = Path(__file__).resolve().parents[1] / "gan" / "assets" / "pretrained"
+
+
+def draw(at: AppTest, digit: np.ndarray) -> AppTest:
+    """Run the page with this drawing on the canvas (AppTest cannot move a mouse): uint8 (28, 28) drawn
+    280 pixels a side, white on the black page, as the component's PNG data URL in its widget state.
+    A browser's canvas sends its drawing with every rerun; AppTest forgets it, so every run draws."""
+    from ui import canvas_view
+
+    strokes = np.asarray(Image.fromarray(digit).resize((280, 280), Image.BILINEAR))
+    rgba = np.dstack([strokes, strokes, strokes, np.full_like(strokes, 255)])
+    png = io.BytesIO()
+    Image.fromarray(rgba, "RGBA").save(png, format="PNG")
+    url = "data:image/png;base64," + base64.b64encode(png.getvalue()).decode()
+    try:
+        cleared = at.session_state[canvas_view.ROUND]
+    except KeyError:  # never cleared
+        cleared = 0
+    at.session_state[canvas_view.key(cleared)] = {"drawing": {"raw": {"objects": []}, "data": url},
+                                                  "backgroundFit": None}
+    return at.run()
+
+
+@pytest.fixture
+def seven() -> np.ndarray:
+    return sampling.sample(sampling.load_generator(REAL_PRETRAINED / "generator.keras"), 1, seed=5, digit=7)[0]
+
+
+def test_a_drawing_is_read_found_on_request_and_walked_and_the_bundled_generator_has_no_judge(
+        runs_root, seven, monkeypatch):
+    monkeypatch.setattr(sampling, "PRETRAINED", REAL_PRETRAINED)
+    at = open_sample()
+    assert "Draw one digit on the black square" in texts(at.info)
+    draw(at, seven)
+    assert not at.exception
+    said = texts(at.markdown)
+    assert "The classifier reads your digit as a **7**" in said and "The generator is asked for a 7." in said
+    assert "The bundled generator ships without its discriminator" in texts(at.info)
+    assert not at.metric  # nothing is searched for until asked: the canvas reruns the page at every stroke
+    at.button(key="draw_find").click()
+    draw(at, seven)
+    assert not at.exception
+    distance = float(at.metric[0].value)
+    assert at.metric[0].label == "Distance" and 0 <= distance < 0.2
+    assert "From your digit to seed B (2, set in the walk above)" in texts(at.caption)
+    at.number_input(key="sample_n").set_value(9)
+    draw(at, seven)  # another rerun keeps the result without searching again
+    assert float(at.metric[0].value) == distance and "draw_find" not in [b.key for b in at.button]
+    at.button(key="canvas_clear").click().run()
+    assert "Draw one digit on the black square" in texts(at.info) and not at.metric
+
+
+def test_the_runs_discriminator_gives_its_verdict_on_the_scale_of_its_loss(runs_root, conditional_run, seven):
+    shutil.copytree(conditional_run, runs_root / conditional_run.name)
+    at = draw(open_sample(), seven)
+    assert not at.exception
+    (score,) = [m for m in at.metric if m.label == "D's raw score"]
+    assert np.isfinite(float(score.value))
+    said = texts(at.markdown)
+    assert "D, after epoch 1, says: **real**" in said or "D, after epoch 1, says: **fake**" in said
+    notes = texts(at.caption)
+    assert "This run's loss (hinge) trains D to score real digits at +1 or more" in notes
+    assert "in its last epoch D scored real digits" in notes  # the run's own reference points
+    assert "This discriminator is conditional: it judges whether the drawing is a real 7" in notes
+
+
+def test_a_run_without_a_discriminator_offers_one_that_has(runs_root, conditional_run, seven, monkeypatch):
+    monkeypatch.setattr(sampling, "PRETRAINED", REAL_PRETRAINED)
+    shutil.copytree(conditional_run, runs_root / conditional_run.name)
+    at = draw(open_sample(), seven)
+    assert not at.exception
+    assert at.selectbox(key="sample_run").value == REAL_PRETRAINED
+    assert at.selectbox(key="draw_verdict_run").value.name == conditional_run.name
+    assert [m.label for m in at.metric] == ["D's raw score"]
+
+
+def test_a_drawing_joins_the_class_dataset_with_its_corrected_label(runs_root, seven, monkeypatch):
+    from gan import classdata
+
+    monkeypatch.setenv("GAN_DEMO", "1")
+    monkeypatch.setenv("GAN_DEMO_DRAWINGS", "2")
+    shutil.copytree(REAL_PRETRAINED, runs_root / "bundled-copy")
+    at = draw(open_sample(), seven)
+    assert "No drawings yet" in texts(at.info)
+    label_box = next(box for box in at.selectbox if box.key.startswith("classdata_label_"))
+    assert label_box.value == 7  # the classifier's reading to start with
+    for step in ("add", 1, "add", "add"):  # the visitor says the second is a 1; a third is over the cap of 2
+        if step == "add":
+            at.button(key="classdata_add").click()
+        else:
+            next(box for box in at.selectbox if box.key.startswith("classdata_label_")).set_value(step)
+        draw(at, seven)
+    assert not at.exception
+    assert [e.label for e in classdata.entries(runs_root)] == [7, 1]
+    assert "You have added 2 drawings, the most this server takes from one visitor." in texts(at.warning)
+    assert "You have added 2 of your 2 drawings." in texts(at.caption)
+    assert "**2 drawings** — per digit: 0: 0 · 1: 1 · 2: 0" in texts(at.markdown)
+    assert not [b for b in at.button if b.key == "classdata_train"]  # the host's tools only for the host
+
+
+def test_the_host_removes_drawings_and_sees_the_train_button_wait_for_64(runs_root, seven, monkeypatch):
+    from gan import classdata, owners
+
+    for label in (1, 2, 3):
+        classdata.add(runs_root, seven, label, owners.digest("someone-else"))
+    monkeypatch.setenv("GAN_HOST_KEY", "open-sesame")
+    shutil.copytree(REAL_PRETRAINED, runs_root / "bundled-copy")
+    at = open_sample()
+    at.text_input(key="host_key").set_value("open-sesame").run()
+    assert not at.exception
+    assert at.button(key="classdata_train").disabled
+    assert "Training needs at least 64 drawings: there are 3 so far." in texts(at.caption)
+    picker = at.multiselect(key="classdata_remove_pick")
+    assert picker.options == ["#1: a 1", "#2: a 2", "#3: a 3"]
+    picker.select(classdata.entries(runs_root)[1].id).run()
+    at.button(key="classdata_remove").click().run()
+    assert not at.exception
+    assert [e.label for e in classdata.entries(runs_root)] == [1, 3]
+    assert "**2 drawings**" in texts(at.markdown) and at.multiselect(key="classdata_remove_pick").value == []
+
+
+@pytest.mark.slow
+def test_the_hosts_click_trains_on_the_class_drawings(runs_root, monkeypatch):
+    from gan import classdata, owners, uploads
+
+    from gan import data
+
+    bundled = data.load_bundled()
+    labels = bundled.labels[:70]
+    for i, (pixels, label) in enumerate(zip(bundled.pixels[:70], labels, strict=True)):
+        classdata.add(runs_root, pixels, int(label), owners.digest(f"visitor-{i % 7}"))
+    monkeypatch.setenv("GAN_HOST_KEY", "open-sesame")
+    monkeypatch.setenv("GAN_DEMO", "1")
+    monkeypatch.setenv("GAN_DEMO_MAX_EPOCHS", "1")
+    shutil.copytree(REAL_PRETRAINED, runs_root / "bundled-copy")
+    at = open_sample()
+    at.text_input(key="host_key").set_value("open-sesame").run()
+    assert not at.button(key="classdata_train").disabled
+    at.button(key="classdata_train").click().run()
+    assert not at.exception
+    (run_dir,) = [path for path in runs.list_runs(runs_root) if path.name != "bundled-copy"]
+    cfg = runs.read_config(run_dir)
+    stored = uploads.load(runs_root, cfg.dataset)
+    assert cfg.n_images == len(stored.pixels) == 70 and cfg.epochs == 1 and cfg.conditional
+    assert stored.class_names == tuple(str(d) for d in sorted(set(labels.tolist())))
+    assert any(run_dir.name in box.value for box in at.success)
+    deadline = time.time() + 300
+    while runs.read_status(run_dir).state not in ("finished", "failed") and time.time() < deadline:
+        time.sleep(1)
+    assert runs.read_status(run_dir).state == "finished", (run_dir / "train.log").read_text()[-2000:]

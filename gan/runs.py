@@ -568,9 +568,16 @@ def append_quality(path: Path, row: dict[str, float]) -> None:
     _append_csv(Path(path) / "quality.csv", QUALITY_FIELDS, [row])
 
 
+def _measured(row: dict[str, float]) -> dict[str, float]:
+    """A quality row without its empty cells: each run measures some of the columns only (the digit
+    classifier's, or the ones for data without a classifier)."""
+    return {key: value for key, value in row.items() if not math.isnan(value)}
+
+
 def read_quality(path: Path) -> list[dict[str, float]]:
-    """quality.csv rows (one per epoch) as dicts of floats; a half-written last line is skipped."""
-    return _read_csv_rows(Path(path) / "quality.csv")
+    """quality.csv rows (one per epoch) as dicts of floats, empty cells left out; a half-written last
+    line is skipped."""
+    return [_measured(row) for row in _read_csv_rows(Path(path) / "quality.csv")]
 
 
 def last_quality(path: Path) -> dict[str, float] | None:
@@ -590,7 +597,7 @@ def last_quality(path: Path) -> dict[str, float] | None:
     for line in reversed(lines):
         rows = _parse_csv((header + line).decode("utf-8", errors="replace"))
         if rows:
-            return rows[0]
+            return _measured(rows[0])
     return None
 
 

@@ -29,7 +29,9 @@ class Scorer:
         self.train = memorisation.TrainingSet(pixels)
         self.calibration = memorisation.calibrate(self.train, pixels, self.seed)
         self.reference = features.reference(pixels, self.seed)
-        drawn = np.random.default_rng([self.seed, 1]).choice(len(pixels), self.n, replace=len(pixels) < self.n)
+        # Drawn with replacement: n training images without it would be the whole set whenever n is
+        # its size, the reference itself, at distance 0; a resample keeps sampling's own distance.
+        drawn = np.random.default_rng([self.seed, 1]).choice(len(pixels), self.n, replace=True)
         self.rfd_real = features.distance(pixels[drawn], self.reference)
 
     def score(self, pixels: np.ndarray, epoch: int, seconds: float) -> tuple[dict, runs.Copies | None]:

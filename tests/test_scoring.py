@@ -78,3 +78,10 @@ def test_rows_fit_quality_csv(colour, runs_root):
     (read,) = runs.read_quality(run_dir)
     assert all(read[key] == pytest.approx(row[key]) for key in scoring.NOVELTY_FIELDS)
     assert "fdd" not in read  # an empty cell: not measured for this data
+
+
+def test_the_training_images_own_distance_is_not_zero_when_all_of_them_are_drawn(colour):
+    dataset, _ = colour
+    scorer = scoring.Scorer(dataset, len(dataset.pixels), seed=0)
+    scorer.prepare()
+    assert scorer.rfd_real > 0.5  # as many samples as training images: still a sample, not the reference itself

@@ -457,6 +457,7 @@ def upload_zip(count: int, colour: bool = False, extra: dict | None = None) -> b
     return out.getvalue()
 
 
+@pytest.mark.slow
 def test_your_own_images_are_checked_previewed_and_trained_on(runs_root):
     at = open_train()
     at.selectbox(key="train_source").set_value("upload").run()
@@ -477,6 +478,8 @@ def test_your_own_images_are_checked_previewed_and_trained_on(runs_root):
     [run_dir] = runs.list_runs(runs_root)
     cfg = runs.read_config(run_dir)
     assert cfg.dataset == f"sha256:{stored[0].name}" and cfg.n_images == 70
+    status = wait_until_finished(run_dir)  # trained in its own process on the colour pictures
+    assert status.state == "finished" and status.image_shape == (32, 32, 3) and status.class_names == ("a", "b")
 
 
 def test_a_refused_upload_is_worded_in_the_visitors_language(runs_root):

@@ -58,17 +58,34 @@ def machine() -> str:
     return f"{model} · {widest} · {cores} core{'s' * (cores != 1)}" + (f" · oneDNN ≤ {cap}" if cap else "")
 
 
-def key(cfg: RunConfig) -> str:
-    """The settings that change the cost of a training step, and the machine."""
+def key(cfg: RunConfig, root: Path) -> str:
+    """The settings that change the cost of a training step, and the machine. The image shape of
+    cfg's data counts too (colour 32 x 32 trains at about 0.67x the images per second of digits,
+    bench.shape_speed): written only when it is not MNIST's, so older measurements stay valid."""
     shape = {name: getattr(cfg, name) for name in ("architecture", "batch_size", "d_steps", "latent_dim",
                                                    "conditional", "loss", "simultaneous")}
     shape["ema"] = cfg.ema_decay > 0
+    image_shape = data_shape(cfg, root)
+    if image_shape != data.IMAGE_SHAPE:
+        shape["image_shape"] = list(image_shape)
     return json.dumps({"machine": machine(), **shape}, sort_keys=True)
+
+
+def data_shape(cfg: RunConfig, root: Path) -> tuple[int, int, int]:
+    """(height, width, channels) of cfg's images: an upload's from its stored meta.json (MNIST's if
+    it is missing: the run cannot train then anyway), MNIST's and Fashion-MNIST's otherwise."""
+    from gan import uploads
+
+    if not cfg.dataset.startswith(uploads.PREFIX):
+        return data.IMAGE_SHAPE
+    meta = uploads.read_meta(root, cfg.dataset) or {}
+    shape = meta.get("image_shape")
+    return tuple(shape) if isinstance(shape, list) and len(shape) == 3 else data.IMAGE_SHAPE
 
 
 def lookup(root: Path, cfg: RunConfig, now: float | None = None) -> Speed | None:
     """The cached speed for cfg's shape on this machine, or None if never measured or stale."""
-    entry = runs.read_speeds(root).get(key(cfg))
+    entry = runs.read_speeds(root).get(key(cfg, root))
     try:
         found = Speed(**entry) if isinstance(entry, dict) else None
     except TypeError:
@@ -79,7 +96,7 @@ def lookup(root: Path, cfg: RunConfig, now: float | None = None) -> Speed | None
 
 
 def record(root: Path, cfg: RunConfig, found: Speed) -> None:
-    runs.record_speed(root, key(cfg), asdict(found))
+    runs.record_speed(root, key(cfg, root), asdict(found))
 
 
 @dataclass(frozen=True)
@@ -139,16 +156,19 @@ def from_run(seconds_per_epoch: float, n_images: int, startup_s: float) -> Speed
     return Speed(seconds_per_epoch / n_images, startup_s, time.time(), "run")
 
 
-def probe(cfg: RunConfig, started: float, seconds: float = PROBE_SECONDS) -> Speed:
-    """Measure cfg's shape here: trace and time training steps on the bundled digits for about
-    `seconds`, and one quality evaluation. `started`: the process's start (time.time())."""
+def probe(cfg: RunConfig, started: float, root: Path, seconds: float = PROBE_SECONDS) -> Speed:
+    """Measure cfg's shape here: trace and time training steps on its data (the bundled digits for
+    MNIST and Fashion-MNIST, an upload as stored under root) for about `seconds`, and one quality
+    evaluation as its runs make it. `started`: the process's start (time.time())."""
     import numpy as np
     import tensorflow as tf
 
-    from gan import data, quality, training
+    from gan import quality, scoring, training, uploads
 
-    dataset = data.subset(data.load_bundled(), min(cfg.n_images, 2048), cfg.seed)
-    gan = training.GAN(cfg)
+    # MNIST and Fashion-MNIST cost the same per step: the bundled digits stand in without a download.
+    source = data.load(cfg.dataset, root) if cfg.dataset.startswith(uploads.PREFIX) else data.load_bundled()
+    dataset = data.subset(source, min(cfg.n_images, 2048), cfg.seed)
+    gan = training.GAN(cfg, dataset.image_shape, len(dataset.class_names))
     gan.compile()
     step = gan.step_function()
     images, labels = tf.constant(data.to_images(dataset.pixels)), tf.constant(dataset.labels.astype(np.int32))
@@ -163,8 +183,10 @@ def probe(cfg: RunConfig, started: float, seconds: float = PROBE_SECONDS) -> Spe
         steps += 1
     float(gan.d_loss_tracker.result())
     rate = steps * cfg.batch_size * cfg.d_steps / (time.perf_counter() - clock)
+    scorer = scoring.Scorer(dataset, quality.eval_samples(), seed=0)
+    scorer.prepare()  # once per run, as in training: not part of an evaluation's cost
     clock = time.perf_counter()
-    quality.evaluate_generator(gan.sampler, n=quality.eval_samples(), seed=0)
+    scorer.evaluate(gan.sampler, 1, 0.0)
     return from_probe(rate, time.perf_counter() - clock, cfg.n_images, startup)
 
 
@@ -173,7 +195,7 @@ def measure(root: Path, cfg: RunConfig, started: float) -> Speed:
     with runs.speed_probe_lock(root):
         found = lookup(root, cfg)
         if found is None:
-            found = probe(cfg, started)
+            found = probe(cfg, started, root)
             record(root, cfg, found)
     return found
 

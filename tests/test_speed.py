@@ -25,7 +25,7 @@ def test_damaged_caches_read_as_unmeasured(runs_root):
     cfg = tiny_config()
     (runs_root / runs.SPEEDS_FILE).write_text("{not json")
     assert speed.lookup(runs_root, cfg) is None
-    (runs_root / runs.SPEEDS_FILE).write_text(json.dumps({speed.key(cfg): {"seconds_per_image": 1}}))
+    (runs_root / runs.SPEEDS_FILE).write_text(json.dumps({speed.key(cfg, runs_root): {"seconds_per_image": 1}}))
     assert speed.lookup(runs_root, cfg) is None
 
 
@@ -46,3 +46,20 @@ def test_a_probe_measures_this_machine_and_caches_it(runs_root):
     assert 1e-6 < found.seconds_per_image < 1.0
     assert speed.lookup(runs_root, cfg) == found
     assert not runs.probe_running(runs_root)
+
+
+def test_an_upload_of_another_shape_is_measured_on_its_own_images(runs_root):
+    from gan import uploads
+    from tests.conftest import coloured_shapes
+
+    shapes = coloured_shapes(96)
+    stored = uploads.from_arrays(shapes.pixels, shapes.labels, "shapes.npz")
+    uploads.store(runs_root, stored)
+    digits = tiny_config(n_images=96)
+    colour = uploads.configure(digits, stored.reference, 96, len(stored.class_names))
+    assert speed.data_shape(colour, runs_root) == (32, 32, 3) and speed.data_shape(digits, runs_root) == (28, 28, 1)
+    assert speed.key(colour, runs_root) != speed.key(digits.replace(conditional=colour.conditional), runs_root)
+    assert "image_shape" not in speed.key(digits, runs_root)  # digits' measurements from before stay valid
+    found = speed.measure(runs_root, colour, started=__import__("time").time())
+    assert found.source == "probe" and 1e-6 < found.seconds_per_image < 1.0
+    assert speed.lookup(runs_root, colour) == found and speed.lookup(runs_root, digits) is None

@@ -50,8 +50,8 @@ def measured_speed(cfg: config.RunConfig) -> speed.Speed | None:
     root = common.runs_root()
     found = speed.lookup(root, cfg)
     probed = st.session_state.setdefault("train_probed", set())
-    if found is None and speed.key(cfg) not in probed and not runs.probe_running(root):
-        probed.add(speed.key(cfg))
+    if found is None and speed.key(cfg, root) not in probed and not runs.probe_running(root):
+        probed.add(speed.key(cfg, root))
         launcher.start_probe(root, cfg)
     return found
 

@@ -2,10 +2,9 @@
 server under the runs root, one small file per drawing, for the host to train on the class's handwriting."""
 
 import contextlib
+import io
 import json
-import os
 import secrets
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,17 +52,10 @@ def add(root: Path, pixels: np.ndarray, label: int, owner: str, cap: int | None 
     with runs.exclusive_lock(folder(root) / ".lock"):
         if cap is not None and sum(e.owner == owner for e in entries(root)) >= cap:
             raise ClassDataError("classdata_cap", cap=cap)
-        target = folder(root) / f"{entry.id}{ENTRY_SUFFIX}"
-        tmp = target.with_name(f".{entry.id}.{os.getpid()}.{threading.get_ident()}.tmp")
-        try:
-            with open(tmp, "wb") as handle:
-                meta = json.dumps({"label": entry.label, "owner": entry.owner, "time": now}).encode()
-                np.savez(handle, pixels=pixels, meta=np.frombuffer(meta, np.uint8))
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, target)
-        finally:
-            tmp.unlink(missing_ok=True)
+        buffer = io.BytesIO()
+        meta = json.dumps({"label": entry.label, "owner": entry.owner, "time": now}).encode()
+        np.savez(buffer, pixels=pixels, meta=np.frombuffer(meta, np.uint8))
+        runs.write_atomic(folder(root) / f"{entry.id}{ENTRY_SUFFIX}", buffer.getvalue())
     return entry
 
 

@@ -77,7 +77,7 @@ def locate(run: str | os.PathLike, root: Path | None = None) -> Path:
     return path
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
+def write_atomic(path: Path, data: bytes) -> None:
     """Write to a temporary sibling, fsync, then rename over `path`: readers see old or new, never half."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     try:
@@ -107,7 +107,7 @@ def create(root: Path, cfg: RunConfig) -> Path:
     path.mkdir(parents=True, exist_ok=True)
     (path / "samples").mkdir(exist_ok=True)
     if read_config(path) is None:
-        _write_atomic(path / "config.json", json.dumps(cfg.to_dict(), indent=2).encode())
+        write_atomic(path / "config.json", json.dumps(cfg.to_dict(), indent=2).encode())
     if not (path / "status.json").exists():
         write_status(path, state="queued", epoch=0, epochs=cfg.epochs, created=time.time())
     return path
@@ -290,7 +290,7 @@ def write_status(path: Path, **fields: Any) -> Status:
     with _status_lock:
         status = _read_json(Path(path) / "status.json") or {}
         status.update(encoded, updated=time.time())
-        _write_atomic(Path(path) / "status.json", json.dumps(status, indent=2).encode())
+        write_atomic(Path(path) / "status.json", json.dumps(status, indent=2).encode())
     return Status.from_dict(status)
 
 
@@ -324,7 +324,7 @@ def training_lock(path: Path) -> Iterator[bool]:
 
 def request_cancel(path: Path) -> None:
     """Ask the run's training process to stop at its next logged step."""
-    _write_atomic(Path(path) / "cancel.request", str(time.time()).encode())
+    write_atomic(Path(path) / "cancel.request", str(time.time()).encode())
 
 
 def cancel_requested(path: Path, since: float) -> bool:
@@ -338,7 +338,7 @@ def cancel_requested(path: Path, since: float) -> bool:
 def write_cluster_holds(root: Path, run_ids: list[str]) -> None:
     """Record, with the time, which runs under root the Ray cluster holds a task for (pending,
     training or to be retried); gan.cluster refreshes it every HEARTBEAT_SECONDS while it holds any."""
-    _write_atomic(Path(root) / CLUSTER_FILE, json.dumps({"beat": time.time(), "runs": sorted(run_ids)}).encode())
+    write_atomic(Path(root) / CLUSTER_FILE, json.dumps({"beat": time.time(), "runs": sorted(run_ids)}).encode())
 
 
 def cluster_holds(path: Path) -> bool:
@@ -378,7 +378,7 @@ def _keep_csv_through(target: Path, fields: tuple[str, ...], epoch: int) -> None
     writer = csv.DictWriter(buffer, fields, extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
     writer.writerows({k: _compact(v) for k, v in row.items()} for row in kept)
-    _write_atomic(target, buffer.getvalue().encode())
+    write_atomic(target, buffer.getvalue().encode())
 
 
 def append_metrics(path: Path, rows: list[dict[str, float]]) -> None:
@@ -435,7 +435,7 @@ def save_sample_grid(path: Path, epoch: int, png: bytes) -> Path:
     """samples/epoch_NNNN.png, written atomically."""
     target = sample_path(path, epoch)
     target.parent.mkdir(exist_ok=True)
-    _write_atomic(target, png)
+    write_atomic(target, png)
     return target
 
 
@@ -476,7 +476,7 @@ def save_checkpoint(path: Path, arrays: dict[str, np.ndarray], meta: dict[str, A
     meta = {**meta, "format": CHECKPOINT_FORMAT}
     np.savez(buffer, meta=np.frombuffer(json.dumps(meta).encode(), np.uint8),
              **{name: np.asarray(array) for name, array in arrays.items()})
-    _write_atomic(Path(path) / CHECKPOINT, buffer.getvalue())
+    write_atomic(Path(path) / CHECKPOINT, buffer.getvalue())
 
 
 def load_checkpoint(path: Path) -> tuple[dict[str, np.ndarray], dict[str, Any]] | None:
@@ -626,7 +626,7 @@ def save_copies(path: Path, copies: Copies) -> None:
     np.savez_compressed(buffer, epoch=np.int64(copies.epoch), samples=copies.samples.astype(np.uint8),
                         nearest=copies.nearest.astype(np.uint8), index=copies.index.astype(np.int64),
                         distance=copies.distance.astype(np.float64), threshold=np.float64(copies.threshold))
-    _write_atomic(Path(path) / COPIES, buffer.getvalue())
+    write_atomic(Path(path) / COPIES, buffer.getvalue())
 
 
 def read_copies(path: Path) -> Copies | None:
@@ -682,7 +682,7 @@ def record_speed(root: Path, key: str, entry: dict[str, Any]) -> None:
         fcntl.flock(lock, fcntl.LOCK_EX)
         speeds = read_speeds(root)
         speeds[key] = entry
-        _write_atomic(root / SPEEDS_FILE, json.dumps(speeds, indent=1).encode())
+        write_atomic(root / SPEEDS_FILE, json.dumps(speeds, indent=1).encode())
 
 
 @contextlib.contextmanager

@@ -61,10 +61,11 @@ def load(run_dir: Path) -> Judge:
     cfg = runs.read_config(run_dir)
     if cfg is None or not (Path(run_dir) / runs.CHECKPOINT).exists():
         raise VerdictError("verdict_no_discriminator")
+    shape = runs.read_status(run_dir).image_shape or data.IMAGE_SHAPE  # as training recorded its data's
+    if tuple(shape) != data.IMAGE_SHAPE:  # a run on other pictures
+        raise VerdictError("verdict_not_digits", shape=tuple(shape))
     gan = training.GAN(cfg)
     gan.compile()
-    if tuple(gan.discriminator.inputs[0].shape[1:]) != data.IMAGE_SHAPE:  # a run on other pictures
-        raise VerdictError("verdict_not_digits", shape=tuple(gan.discriminator.inputs[0].shape[1:]))
     try:
         epoch, _, _ = training.restore(gan, run_dir)
     except runs.CheckpointError as error:

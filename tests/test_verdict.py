@@ -88,3 +88,9 @@ def test_a_run_without_a_saved_discriminator_or_with_a_damaged_one_says_so(judge
     with pytest.raises(verdict.VerdictError) as unusable:
         verdict.load(damaged)
     assert unusable.value.kind == "verdict_unusable" and unusable.value.params["error"].kind == "checkpoint_damaged"
+
+
+def test_a_run_on_other_pictures_is_refused_by_its_shape(colour_run):
+    with pytest.raises(verdict.VerdictError) as refused:
+        verdict.load(colour_run)
+    assert refused.value.kind == "verdict_not_digits" and "(32, 32, 3)" in str(refused.value.params)

@@ -1,10 +1,10 @@
 """Your own images, end to end through the command line: a zip of 2,000 colour pictures made here
 (random shapes of random colour and position on light backgrounds, 48 to 96 pixels a side, two
-class folders) trains with `python -m gan.train --data`, then prints, per epoch, the
-random-feature distance (and the training images' own value at the same sample size) and the
-share of near-copies of training images.
+class folders), or the zip, folder or array given with --data, trains with
+`python -m gan.train --data`, then prints, per epoch, the random-feature distance (and the
+training images' own value at the same sample size) and the share of near-copies of training images.
 
-python -m bench.upload_training [--epochs 5] [--images 2000]
+python -m bench.upload_training [--epochs 5] [--images 2000] [--data PATH]
 """
 
 import argparse
@@ -25,11 +25,13 @@ REPO = Path(__file__).resolve().parents[1]
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=5)
-    parser.add_argument("--images", type=int, default=2000)
+    parser.add_argument("--images", type=int, default=2000, help="how many pictures the bench makes")
+    parser.add_argument("--data", type=Path, help="your own zip, folder or array instead of the bench's pictures")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        upload = Path(tmp) / "shapes.zip"
-        upload.write_bytes(shapes_zip(args.images))
+        upload = args.data.resolve() if args.data else Path(tmp) / "shapes.zip"
+        if not args.data:
+            upload.write_bytes(shapes_zip(args.images))
         command = [sys.executable, "-m", "gan.train", "--data", str(upload), "--preset", "quick",
                    "--epochs", str(args.epochs), "--runs-dir", str(Path(tmp) / "runs")]
         print("+", " ".join(command[1:]), flush=True)

@@ -14,6 +14,7 @@ import tempfile
 import time
 import zipfile
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -26,7 +27,8 @@ from gan.errors import UserError
 from gan.limits import UPLOADS, UploadLimits
 
 MB = 2**20
-RUN_FILES = ("config.json", "status.json", "metrics.csv", "quality.csv", "generator.keras", runs.CHECKPOINT)
+RUN_FILES = ("config.json", "status.json", "metrics.csv", "quality.csv", "generator.keras", runs.CHECKPOINT,
+             runs.COPIES)
 DATASET = "dataset.npz"  # a run on your own images carries them (gan.uploads), so it trains and resumes elsewhere
 SAMPLE = re.compile(r"^samples/epoch_(\d{4})\.png$")
 # Each CSV's accepted headers, current first: runs exported before a column was added still import.
@@ -123,7 +125,8 @@ def is_imported(run_dir: Path) -> bool:
 
 
 def import_run(data: bytes | IO[bytes], root: Path, limits: ImportLimits = LIMITS,
-               owner: str | None = None, upload_limits: UploadLimits = UPLOADS) -> Imported:
+               owner: str | None = None, upload_limits: UploadLimits = UPLOADS,
+               make_room: Callable[[int], object] | None = None) -> Imported:
     """Check an archive made by export_run and install its run under root, in the importer's
     folder (imported_name) and owned by them; ArchiveError if refused.
 
@@ -135,7 +138,9 @@ def import_run(data: bytes | IO[bytes], root: Path, limits: ImportLimits = LIMIT
     unread (existed=True). The imported status is "finished" if the archive's was, else
     "interrupted", and names no process. A run on your own images may carry them (dataset.npz):
     held to upload_limits and to the config's hash, they are stored under root (gan.uploads) as if
-    `owner` had uploaded them.
+    `owner` had uploaded them: make_room(their size in bytes), if given, is called first when they
+    are not stored yet (a shared server's budget, gan.quota.make_dataset_room; what it raises refuses
+    the import, and nothing is installed).
     """
     blob = _read_upload(data, limits.archive_bytes)
     try:
@@ -164,7 +169,7 @@ def import_run(data: bytes | IO[bytes], root: Path, limits: ImportLimits = LIMIT
                 has_generator = (staged / "generator.keras").exists()
                 runs.write_status(staged, **_imported_status(status, cfg, epoch, has_generator), owner=owner)
                 if DATASET in files:
-                    _store_dataset(archive, files[DATASET], cfg, root, upload_limits, owner)
+                    _store_dataset(archive, files[DATASET], cfg, root, upload_limits, owner, make_room)
                 try:
                     path = runs.install(root, staged, folder)
                 except runs.RunError:  # imported by someone else meanwhile
@@ -287,7 +292,7 @@ def _extract(archive: zipfile.ZipFile, files: dict[str, zipfile.ZipInfo], staged
 
 
 def _store_dataset(archive: zipfile.ZipFile, info: zipfile.ZipInfo, cfg: RunConfig, root: Path,
-                   limits: UploadLimits, owner: str | None) -> None:
+                   limits: UploadLimits, owner: str | None, make_room: Callable[[int], object] | None) -> None:
     """The run's images, checked as an upload and against the config's hash, stored once under root."""
     from gan import uploads  # it imports this module
 
@@ -297,6 +302,8 @@ def _store_dataset(archive: zipfile.ZipFile, info: zipfile.ZipInfo, cfg: RunConf
         raise ArchiveError("archive_damaged_member", error, name=DATASET) from error
     except UserError as error:
         raise ArchiveError("archive_inner_refused", name=DATASET, reason=error) from error
+    if make_room is not None and not (uploads.dataset_path(root, cfg.dataset) / "data.npz").is_file():
+        make_room(ingested.pixels.nbytes)
     uploads.store(root, ingested, owner)
 
 
@@ -312,6 +319,8 @@ def _check_files(staged: Path, cfg: RunConfig, limits: ImportLimits) -> int | No
     epoch = _check_checkpoint(staged / runs.CHECKPOINT, cfg, limits) if (staged / runs.CHECKPOINT).exists() else None
     if (staged / "generator.keras").exists():
         _check_generator(staged / "generator.keras", cfg, limits)
+    if (staged / runs.COPIES).exists() and runs.read_copies(staged) is None:
+        raise ArchiveError("archive_bad_copies", name=runs.COPIES)
     return epoch
 
 

@@ -5,11 +5,14 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from gan import owners, runs
+from gan import owners, runs, uploads
 
-# How each ranking orders runs: by which Entry field, and whether lower is better.
+# How each ranking orders runs: by which Entry field, and whether lower is better. fdd, score and
+# confident are the digit classifier's (MNIST runs); rfd, the random-feature distance, is measured
+# on every run and is what ranks runs on your own images.
 SORTS = {"fdd": ("fdd", True), "score": ("score", False), "confident": ("confident", False),
-         "newest": ("finished", False)}
+         "rfd": ("rfd", True), "newest": ("finished", False)}
+MEASURES = ("fdd", "score", "confident", "rfd", "near_copies")
 
 
 @dataclass(frozen=True)
@@ -18,7 +21,7 @@ class Group:
     same time budget or, without one, the same number of epochs. More data or more time would win
     by itself, whatever the settings."""
 
-    source: str  # a key of data.SOURCE_LABELS; the config's dataset for a run that never recorded one
+    source: str  # a key of data.SOURCE_LABELS, or an upload's "sha256:<hex>" (each upload is its own data)
     n_images: int  # the training images used (a config may ask for more than its source holds)
     budget_minutes: float | None  # runs with a budget compare by it, whatever epochs it bought them
     epochs: int | None  # None when budget_minutes is set
@@ -26,8 +29,9 @@ class Group:
 
 @dataclass(frozen=True)
 class Entry:
-    """One finished run as the gallery shows it. fdd >= 0 (lower is better), score 1..10 and
-    confident 0..1 (higher is better) are None until quality is measured."""
+    """One finished run as the gallery shows it. fdd >= 0 and rfd >= 0 (lower is better), score 1..10
+    and confident 0..1 (higher is better), near_copies 0..1 (the share of samples that copy a
+    training image) are None until quality is measured (fdd, score and confident: on digits only)."""
 
     run_id: str
     grid: Path | None  # the last samples/epoch_NNNN.png, None if the run has none
@@ -42,10 +46,12 @@ class Entry:
     fdd: float | None
     score: float | None
     confident: float | None
+    rfd: float | None = None
+    near_copies: float | None = None
 
     @property
     def measured(self) -> bool:
-        return self.fdd is not None or self.score is not None or self.confident is not None
+        return any(getattr(self, name) is not None for name in MEASURES)
 
 
 @dataclass(frozen=True)
@@ -66,14 +72,13 @@ def entry(run_dir: Path, status: runs.Status) -> Entry | None:
     if status.state != "finished" or cfg is None:
         return None
     budget = status.budget_minutes
-    group = Group(status.data_source or cfg.dataset, status.n_train or cfg.n_images, budget,
-                  None if budget else cfg.epochs)
+    source = cfg.dataset if cfg.dataset.startswith(uploads.PREFIX) else status.data_source or cfg.dataset
+    group = Group(source, status.n_train or cfg.n_images, budget, None if budget else cfg.epochs)
     samples = runs.list_samples(run_dir)
     row = runs.last_quality(run_dir)
     return Entry(run_dir.name, samples[-1][1] if samples else None, owners.display_name(status.display_name),
                  status.imported is not None, status.updated or status.created or 0.0, cfg.architecture, cfg.loss,
-                 cfg.conditional, cfg.epochs, group, _number(row, "fdd"), _number(row, "score"),
-                 _number(row, "confident"))
+                 cfg.conditional, cfg.epochs, group, *(_number(row, name) for name in MEASURES))
 
 
 def collect(root: Path) -> Gallery:
@@ -101,6 +106,20 @@ def groups(entries: tuple[Entry, ...] | list[Entry]) -> dict[Group, list[Entry]]
         found.setdefault(item.group, []).append(item)
     newest = {group: max(e.finished for e in members) for group, members in found.items()}
     return dict(sorted(found.items(), key=lambda pair: (-len(pair[1]), -newest[pair[0]])))
+
+
+def sorts_for(entries: list[Entry]) -> list[str]:
+    """The rankings that order at least one of these runs (newest always does)."""
+    return [name for name, (field, _) in SORTS.items()
+            if name == "newest" or any(getattr(e, field) is not None for e in entries)]
+
+
+def upload_name(root: Path, source: str) -> str | None:
+    """The name an uploaded dataset (source "sha256:<hex>") was uploaded under, None if unknown."""
+    if not source.startswith(uploads.PREFIX):
+        return None
+    meta = uploads.read_meta(root, source) or {}
+    return meta.get("source_name") if isinstance(meta.get("source_name"), str) else None
 
 
 def rank(entries: list[Entry], sort: str) -> list[tuple[int | None, Entry]]:

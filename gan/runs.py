@@ -561,6 +561,7 @@ QUALITY_FIELDS = (*LEGACY_QUALITY_FIELDS, "rfd", "rfd_real", "near_copies", "cop
 QUALITY_TAIL_BYTES = 4096  # a quality.csv row is about 300 bytes
 COPIES = "copies.npz"  # the latest evaluated epoch's most copy-like samples beside their nearest training images
 COPIES_MOST, COPIES_SIDE = 64, 512  # what read_copies accepts: a few samples, of a size the models make
+COPIES_BYTES = COPIES_MOST * COPIES_SIDE**2 * 3 + 4096  # the largest array it accepts, with its .npy header
 
 
 def append_quality(path: Path, row: dict[str, float]) -> None:
@@ -633,7 +634,8 @@ def read_copies(path: Path) -> Copies | None:
     """copies.npz as Copies, or None if it is missing, damaged or not shaped as save_copies writes it."""
     try:
         with np.load(Path(path) / COPIES) as archive:  # allow_pickle stays False: no objects, no code
-            if any(archive[name].size > COPIES_MOST * COPIES_SIDE**2 * 3 for name in archive.files):
+            # Sizes as stored, before anything is decompressed: an imported file may be a bomb.
+            if any(info.file_size > COPIES_BYTES for info in archive.zip.infolist()):
                 return None
             found = Copies(int(archive["epoch"]), archive["samples"], archive["nearest"], archive["index"],
                            archive["distance"], float(archive["threshold"]))

@@ -16,6 +16,8 @@ common.use_the_router()
 CARDS = 12  # grids shown as cards, best first; the table lists every run of the group
 PER_ROW = 3  # a grid about 400 pixels wide: digits big enough to judge
 MEDALS = ("🥇", "🥈", "🥉")
+SHARES = ("confident", "near_copies")  # shares 0..1, shown as percentages
+NUMBERS = {"fdd": "%.2f", "score": "%.2f", "rfd": "%.0f"}  # the other measures' table format
 REFRESH_SECONDS = 15  # while runs train: a finished one joins without a reload
 
 
@@ -31,7 +33,11 @@ def group_label(group: gallery.Group) -> str:
     make the selectbox lose the choice. (An option is plain text: a source unknown here is shown as
     its run recorded it.)"""
     key = f"gallery.source.{group.source}"
-    data = t(key) if key in i18n.catalogue(i18n.DEFAULT) else group.source
+    if group.source.startswith("sha256:"):
+        name = gallery.upload_name(common.runs_root(), group.source)
+        data = t("gallery.upload", name=name or "?", sha=group.source.removeprefix("sha256:")[:8])
+    else:
+        data = t(key) if key in i18n.catalogue(i18n.DEFAULT) else group.source
     if group.budget_minutes:
         return t("gallery.group_budget", data=data, images=group.n_images, minutes=group.budget_minutes)
     return t("gallery.group_epochs", data=data, images=group.n_images, epochs=group.epochs)
@@ -57,25 +63,27 @@ def settings(entry: gallery.Entry) -> str:
 def quality_line(entry: gallery.Entry) -> str:
     if not entry.measured:
         return t("gallery.not_measured")
-    shown = {name: getattr(entry, name) for name in ("fdd", "score", "confident")}
+    shown = {name: getattr(entry, name) for name in gallery.MEASURES}
     return " · ".join(t(f"gallery.metric.{name}", value=value) for name, value in shown.items() if value is not None)
 
 
 def table(ranked: list[tuple[int | None, gallery.Entry]]) -> None:
     """Every run of the group in one sortable table (names as typed: table cells are never markup)."""
-    columns = ("rank", "name", "model", "loss", "conditional", "epochs", "fdd", "score", "confident", "finished")
+    measures = [name for name in gallery.MEASURES if any(getattr(e, name) is not None for _, e in ranked)]
+    columns = ("rank", "name", "model", "loss", "conditional", "epochs", *measures, "finished")
     rows = [(rank, t("gallery.imported") if e.imported else e.display_name or t("gallery.anonymous"),
-             e.architecture, e.loss, e.conditional, e.epochs, e.fdd, e.score,
-             None if e.confident is None else 100 * e.confident, datetime.fromtimestamp(e.finished))
+             e.architecture, e.loss, e.conditional, e.epochs,
+             *(100 * getattr(e, name) if name in SHARES and getattr(e, name) is not None else getattr(e, name)
+               for name in measures), datetime.fromtimestamp(e.finished))
             for rank, e in ranked]
     label = {name: t(f"gallery.column.{name}") for name in columns}
+    shown = {name: st.column_config.Column(label[name]) for name in ("name", "model", "loss", "epochs")}
+    for name in measures:
+        shown[name] = (st.column_config.ProgressColumn(label[name], format="%.0f%%", min_value=0, max_value=100)
+                       if name in SHARES else st.column_config.NumberColumn(label[name], format=NUMBERS[name]))
     st.dataframe(pd.DataFrame(rows, columns=columns), hide_index=True, width="stretch", column_config={
-        **{name: st.column_config.Column(label[name]) for name in ("name", "model", "loss", "epochs")},
-        "rank": st.column_config.NumberColumn(label["rank"], width="small"),
+        **shown, "rank": st.column_config.NumberColumn(label["rank"], width="small"),
         "conditional": st.column_config.CheckboxColumn(label["conditional"]),
-        "fdd": st.column_config.NumberColumn(label["fdd"], format="%.2f"),
-        "score": st.column_config.NumberColumn(label["score"], format="%.2f"),
-        "confident": st.column_config.ProgressColumn(label["confident"], format="%.0f%%", min_value=0, max_value=100),
         "finished": st.column_config.DatetimeColumn(label["finished"], format="HH:mm"),
     })
 
@@ -113,10 +121,11 @@ def show(training: bool) -> None:
     group_column, sort_column = st.columns([3, 2])
     chosen = group_column.selectbox(t("gallery.group"), list(by_group), format_func=labels.get, key="gallery_group",
                                     help=t("gallery.group_help"))
-    sorts = {name: t(f"gallery.order.{name}") for name in gallery.SORTS}
+    members = by_group.get(chosen) or next(iter(by_group.values()))
+    sorts = {name: t(f"gallery.order.{name}") for name in gallery.sorts_for(members)}
     sort = sort_column.selectbox(t("gallery.sort"), list(sorts), format_func=sorts.get, key="gallery_sort",
                                  help=t("gallery.sort_help"))
-    ranked = gallery.rank(by_group.get(chosen) or next(iter(by_group.values())), sort)
+    ranked = gallery.rank(members, sort if sort in sorts else next(iter(sorts)))
     st.caption(t("gallery.count", count=len(ranked)))
     table(ranked)
     if len(ranked) > CARDS:

@@ -29,11 +29,23 @@ def fill_form() -> None:
         st.session_state[f"train_{field}"] = value
 
 
+def augment_words(value: str) -> str:
+    """An augmentation policy in words: "off", or its operations joined in the order applied."""
+    return " + ".join(t(f"train.augment.{part}") for part in value.split(","))
+
+
+WORDED = {"augment": augment_words}  # choice fields whose values are shown in the visitor's language
+
+
 def field_widget(field: str) -> None:
     """The widget of one RunConfig field, bounded by config.RANGES or config.CHOICES."""
     label, help_text = t(f"train.field.{field}.label"), t(f"train.field.{field}.help")
     key, kind = f"train_{field}", config.FIELD_TYPES[field]
-    if field in config.CHOICES:
+    if field in WORDED:
+        worded = {value: WORDED[field](value) for value in config.CHOICES[field]}  # worded now, in this run's language
+        st.selectbox(label, config.CHOICES[field], key=key, help=help_text, persist_state="session",
+                     format_func=worded.get)
+    elif field in config.CHOICES:  # architectures and losses: names that the Concepts page and papers use
         st.selectbox(label, config.CHOICES[field], key=key, help=help_text, persist_state="session")
     elif kind is bool:
         st.toggle(label, key=key, help=help_text, persist_state="session")

@@ -3,6 +3,7 @@ import json
 import os
 import stat
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -107,6 +108,22 @@ def test_round_trip_installs_the_same_run(finished_run, runs_root):
     assert status.epoch == status.epochs == cfg.epochs
     assert runs.read_metrics(imported.path) == runs.read_metrics(finished_run)
     assert runs.list_runs(runs_root) == [imported.path]
+
+
+def test_the_near_copy_strip_travels_with_the_run_and_a_damaged_one_is_refused(finished_run, tmp_path, runs_root):
+    import shutil
+
+    from tests.test_runs import copies_record
+
+    run_dir = Path(shutil.copytree(finished_run, tmp_path / finished_run.name))
+    runs.save_copies(run_dir, copies_record())
+    blob = archive.export_run(run_dir)
+    imported = archive.import_run(blob, runs_root)
+    np.testing.assert_array_equal(runs.read_copies(imported.path).nearest, copies_record().nearest)
+    shutil.rmtree(imported.path)
+    bomb = io.BytesIO()
+    np.savez_compressed(bomb, samples=np.zeros((65, 512, 512, 3), np.uint8))  # 51 MB in about 50 KB
+    refused(altered(blob, **{runs.COPIES: bomb.getvalue()}), runs_root, "copies.npz (the near-copy strip)")
 
 
 def test_import_reads_a_file_object_too(exported, runs_root):
@@ -433,6 +450,36 @@ def test_a_run_on_your_own_images_carries_them_and_trains_where_it_is_imported(t
     assert raised.value.kind == "archive_inner_refused"
     assert raised.value.params["reason"].kind == "dataset_hash_mismatch"
     assert not (tmp_path / "third" / "datasets").exists()
+
+
+def test_a_shared_server_makes_room_for_the_images_an_import_carries_or_refuses_it(tmp_path):
+    from gan import quota, uploads
+    from gan.limits import Limits
+    from tests.conftest import fake_finished_run
+
+    pixels = np.random.default_rng(5).integers(0, 256, (64, 28, 28), dtype=np.uint8)
+    ingested = uploads.ingest(npz_bytes(x=pixels), "mine.npz")
+    uploads.store(tmp_path / "home", ingested)
+    blob = archive.export_run(fake_finished_run(tmp_path / "home", seed=6, grids=0,
+                                                config={"dataset": ingested.reference}))
+    away, asked = tmp_path / "away", []
+    demo = Limits(demo=True, keep_datasets=1)
+    theirs = uploads.ingest(npz_bytes(x=255 - pixels), "theirs.npz")
+    uploads.store(away, theirs, "visitor")
+    held = fake_finished_run(away, seed=7, grids=0, config={"dataset": theirs.reference})
+
+    def room(size):
+        asked.append(size)
+        return quota.make_dataset_room(away, demo, "visitor", size)
+
+    with pytest.raises(quota.QuotaError) as raised:  # the one dataset they may keep is used by a run of theirs
+        archive.import_run(blob, away, owner="visitor", make_room=room)
+    assert raised.value.kind == "quota_datasets" and asked == [pixels.nbytes]
+    assert runs.list_runs(away) == [held] and len(uploads.list_stored(away)) == 1  # nothing installed
+    done = archive.import_run(blob, away, owner="visitor", make_room=lambda size: asked.append(size))
+    assert not done.existed and asked == [pixels.nbytes] * 2
+    archive.import_run(blob, away, owner="other", make_room=lambda size: asked.append(size))
+    assert len(asked) == 2  # already stored: no new bytes, no room to make
 
 
 def npz_bytes(**arrays) -> bytes:

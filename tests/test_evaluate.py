@@ -1,11 +1,13 @@
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from gan import evaluate, quality
+from gan import evaluate, quality, runs, scoring, uploads
+from tests.conftest import coloured_shapes
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -51,7 +53,22 @@ def test_missing_run_or_generator_is_one_clear_line(finished_run, tmp_path):
     assert done.returncode == 1 and "There is no generator" in done.stderr and "Traceback" not in done.stderr
 
 
-def test_a_run_on_other_images_than_digits_is_not_scored_by_the_digit_classifier(colour_run):
-    done = run("--run", str(colour_run), "--n", "100")
-    assert done.returncode == 1 and "Traceback" not in done.stderr
-    assert "scores MNIST digits only; this run's generator draws other images (32×32×3)" in done.stderr
+def test_a_run_on_your_own_images_prints_the_novelty_measures_instead_of_the_classifier_s(colour_run, tmp_path,
+                                                                                           capsys):
+    shapes = coloured_shapes(96)  # the images colour_run trained on, stored as an upload is
+    stored = uploads.store(tmp_path, uploads.from_arrays(shapes.pixels, shapes.labels, "shapes.npz"))
+    cfg = runs.read_config(colour_run).replace(dataset=uploads.PREFIX + stored.sha256)
+    run_dir = runs.create(tmp_path, cfg)
+    for name in ("generator.keras", "status.json"):
+        shutil.copy(colour_run / name, run_dir / name)
+    assert evaluate.main(["--run", str(run_dir), "--n", "100"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert "real_floor" not in report and "fdd" not in report["generated"]
+    generated = report["generated"]
+    assert set(generated) == set(report["units"]) == set(scoring.NOVELTY_FIELDS)
+    assert generated["rfd"] > generated["rfd_real"] > 0 and 0 <= generated["near_copies"] <= 1
+    assert 0 < generated["copy_threshold"] < generated["real_gap"]
+    shutil.rmtree(stored.path)  # the images are gone: one clear line
+    with pytest.raises(SystemExit) as exit_:
+        evaluate.main(["--run", str(run_dir), "--n", "100"])
+    assert exit_.value.code == 1 and "Traceback" not in capsys.readouterr().err

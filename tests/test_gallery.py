@@ -3,8 +3,8 @@ grid's path), grouped so that only comparable runs are ranked together, and rank
 
 import time
 
-from gan import gallery, owners, runs
-from tests.conftest import fake_finished_run, tiny_config
+from gan import gallery, owners, runs, uploads
+from tests.conftest import coloured_shapes, fake_finished_run, tiny_config
 
 
 def test_a_finished_run_is_read_from_its_status_config_last_quality_row_and_last_grid(runs_root):
@@ -106,3 +106,31 @@ def test_a_returning_visitor_gets_the_name_of_their_newest_named_run(runs_root):
     fake_finished_run(runs_root, 4, owner=theirs, display_name="Bob")
     assert gallery.display_name_of(runs_root, mine) == "Ada L."
     assert gallery.display_name_of(runs_root, owners.digest("nobody-token")) is None
+
+
+def upload_run(root, seed: int, stored, rfd: float, near_copies: float):
+    """A finished run on a stored upload with one quality row of the measures such runs get."""
+    run_dir = fake_finished_run(root, seed, config={"dataset": uploads.PREFIX + stored.sha256},
+                                data_source="upload", n_train=64)
+    runs.append_quality(run_dir, {"epoch": 1, "seconds": 1.0, "rfd": rfd, "rfd_real": 4.0,
+                                  "near_copies": near_copies, "copy_threshold": 0.1})
+    return run_dir
+
+
+def test_runs_on_your_own_images_group_by_upload_and_rank_by_the_random_feature_distance(runs_root):
+    shapes, other = (coloured_shapes(64, seed=seed) for seed in (1, 2))
+    first, second = (uploads.store(runs_root, uploads.from_arrays(d.pixels, d.labels, name))
+                     for d, name in ((shapes, "shapes.zip"), (other, "other.zip")))
+    ids = {upload_run(runs_root, seed, first, rfd, 0.01).name: seed for seed, rfd in ((1, 300.0), (2, 120.0))}
+    upload_run(runs_root, 3, second, 50.0, 0.5)
+    fake_finished_run(runs_root, 4, quality=[(3.0, 9.0, 0.9)])  # on digits: another group
+    by_group = gallery.groups(gallery.collect(runs_root).entries)
+    sources = [group.source for group in by_group]
+    assert sources == [uploads.PREFIX + first.sha256, *sources[1:]] and len(by_group) == 3
+    assert set(sources[1:]) == {uploads.PREFIX + second.sha256, "bundled"}
+    mine = by_group[next(iter(by_group))]
+    assert [(rank, ids[e.run_id]) for rank, e in gallery.rank(mine, "rfd")] == [(1, 2), (2, 1)]
+    assert all(e.measured and e.fdd is None and e.near_copies == 0.01 for e in mine)
+    assert gallery.sorts_for(mine) == ["rfd", "newest"]  # the digit classifier's rankings order none of them
+    assert gallery.upload_name(runs_root, sources[0]) == "shapes.zip"
+    assert gallery.upload_name(runs_root, "bundled") is None

@@ -179,7 +179,7 @@ def texts(at: AppTest) -> list[str]:
 @pytest.mark.parametrize(("page", "heading"), [("pages/concepts.py", "GAN 是怎样学习的"),
                                                ("pages/train.py", "训练一个 GAN"),
                                                ("pages/live.py", "实时训练"),
-                                               ("pages/sample.py", "采样数字"),
+                                               ("pages/sample.py", "从生成器采样"),
                                                ("pages/gallery.py", "班级画廊")])
 def test_lang_zh_in_the_address_renders_every_page_in_chinese(run_dir, page, heading):
     at = open_page(page)
@@ -208,6 +208,13 @@ def test_the_upload_widgets_button_and_size_note_are_worded_in_chinese(runs_root
     styles = " ".join(element.proto.body for element in at.get("html"))
     assert ".st-key-share_import" in styles  # scoped to that widget
     assert '"上传文件"' in styles and '"每个文件最大 50 MB · ZIP"' in styles
+
+
+def test_augmentation_choices_are_worded_in_chinese(runs_root):
+    at = open_page("pages/train.py")
+    options = at.selectbox(key="train_augment").options
+    assert options[0] == "关闭" and "颜色 + 平移 + 遮挡" in options
+    assert not [option for option in options if re.search("[A-Za-z]", option)]
 
 
 def test_validation_errors_name_the_field_and_range_in_chinese(runs_root):

@@ -8,8 +8,9 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from gan import gallery, runs
-from tests.conftest import fake_finished_run, tiny_config
+from gan import gallery, runs, uploads
+from tests.conftest import coloured_shapes, fake_finished_run, tiny_config
+from tests.test_gallery import upload_run
 from ui import i18n
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
@@ -117,3 +118,24 @@ def test_the_chinese_page_has_no_english_sentences(runs_root):
     assert len(headers) == 10 and [label for label in headers if not CJK.search(label)] == ["FDD"]  # FDD in both
     untranslated = [text for text in shown if not CJK.search(text)]
     assert untranslated == [f"**🥇 #1 · {i18n.plain(NAME)}**"]  # a visitor's name is shown as they typed it
+
+
+def test_runs_on_your_own_images_are_grouped_by_upload_named_and_ranked_by_random_feature_distance(runs_root):
+    shapes = coloured_shapes(64)
+    stored = uploads.store(runs_root, uploads.from_arrays(shapes.pixels, shapes.labels, "shapes.zip"))
+    for seed, rfd in ((1, 300.0), (2, 120.0)):
+        upload_run(runs_root, seed, stored, rfd, 0.02)
+    at = open_gallery()
+    assert not at.exception
+    assert at.selectbox(key="gallery_group").options == [f'your images "shapes.zip" ({stored.sha256[:8]}) · 64 '
+                                                         'images · 1 epoch(s)']
+    assert at.selectbox(key="gallery_sort").options == ["best random-feature distance (lowest)", "newest first"]
+    assert at.selectbox(key="gallery_sort").value == "rfd"
+    assert cards(at)[0] == "**🥇 #1 · anonymous**"
+    assert "random-feature distance **120** · **2%** near-copies" in [block.value for block in at.markdown]
+    table = at.dataframe[0].value
+    assert list(table["rfd"]) == [120.0, 300.0] and list(table["near_copies"]) == [2.0, 2.0]
+    assert "fdd" not in table and "quality not measured yet" not in [block.value for block in at.markdown]
+    zh = open_gallery("zh")
+    assert zh.selectbox(key="gallery_group").options[0].startswith("你的图像“shapes.zip”")
+    assert "随机特征距离 **120** · 近似副本 **2%**" in [block.value for block in zh.markdown]

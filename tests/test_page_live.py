@@ -50,9 +50,9 @@ def test_shows_curves_state_and_sample_grid(run_dir):
     specs = charts(at)
     names = [trace["name"] for traces in specs for trace in traces]
     assert runs.read_config(run_dir).loss == "hinge"  # D's output is a raw score, not a probability
-    assert {"D loss", "G loss", "real digits", "generated digits", "real ranked above fake (share)"} <= set(names)
+    assert {"D loss", "G loss", "real images", "generated images", "real ranked above fake (share)"} <= set(names)
     assert any("D's raw score" in chart.proto.spec for chart in at.get("plotly_chart"))
-    assert "D(x) on real digits" not in names and "hinge asks for at least +1" in texts(at.caption)
+    assert "D(x) on real images" not in names and "hinge asks for at least +1" in texts(at.caption)
     assert "D's loss is 2 at the balance point" in texts(at.caption)
     last_step = max(row["step"] for row in runs.read_metrics(run_dir))
     assert specs[0][0]["x"][-1] == last_step

@@ -59,7 +59,10 @@ def test_form_has_every_setting_with_its_range(runs_root):
         if field in config.RANGES:  # stated in the help, not enforced by the widget (see the next test)
             low, high = config.bounds(field)
             assert f"From {low} to {high}" in element.help and element.min is None, field
-        if field in config.CHOICES:
+        if field == "augment":  # worded: its values are operations' names, in the visitor's language
+            assert element.options == ["off", "translation", "cutout", "colour", "translation + cutout",
+                                       "colour + translation + cutout"]
+        elif field in config.CHOICES:
             assert tuple(element.options) == config.CHOICES[field], field
     assert widget(at, "dataset").options == ["MNIST digits", "Fashion-MNIST clothes", "Your own images"]
     assert any("bundled" in block.value and "70,000" in block.value for block in at.info)

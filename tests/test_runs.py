@@ -290,3 +290,14 @@ def test_a_damaged_copies_file_reads_as_none(runs_root, damage):
         changed[damage]()
         np.savez(target, **good)
     assert runs.read_copies(run_dir) is None
+
+
+def test_a_copies_bomb_is_refused_before_anything_is_decompressed(runs_root, monkeypatch):
+    run_dir = runs.create(runs_root, tiny_config())
+    np.savez_compressed(run_dir / runs.COPIES, samples=np.zeros((65, 512, 512, 3), np.uint8))  # 51 MB in 50 KB
+
+    def unread(*_):
+        raise AssertionError("an array was decompressed")
+
+    monkeypatch.setattr(np.lib.npyio.NpzFile, "__getitem__", unread)
+    assert runs.read_copies(run_dir) is None

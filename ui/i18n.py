@@ -23,7 +23,7 @@ KEY = "lang"  # the session-state key of the sidebar switch and the name of the 
 # value is set again: relabel() does that when the language switch moves.
 WORDED_CHOICES = ("train_preset", "train_budget", "train_source", "toy_loss", "toy_source", "compare_metric",
                   "compare_runs", "sample_digit", "live_run", "sample_run", "share_run", "gallery_group",
-                  "gallery_sort", "draw_verdict_run", "upload_verdict_run")
+                  "gallery_sort", "draw_verdict_run", "upload_verdict_run", "train_augment")
 
 
 def flatten(table: dict, prefix: str = "") -> dict[str, str]:

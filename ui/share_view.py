@@ -33,11 +33,13 @@ def show() -> None:
 
 def import_upload(upload) -> tuple[Exception | None, archive.Imported | None]:
     """(why it was refused, or None; the installed run, or None). On a shared server the attempt is
-    counted, and the run takes the place of the importer's oldest."""
+    counted, the run takes the place of the importer's oldest, and the images it carries count
+    against the importer's kept datasets as their own upload would."""
     root, server, owner = common.runs_root(), common.server_limits(), owners.digest(common.visitor_token())
     try:
         quota.note_import(root, server, owner)
         quota.make_room(root, server, owner)
-        return None, archive.import_run(upload, root, owner=owner, upload_limits=server.uploads)
+        return None, archive.import_run(upload, root, owner=owner, upload_limits=server.uploads,
+                                        make_room=lambda size: quota.make_dataset_room(root, server, owner, size))
     except (archive.ArchiveError, quota.QuotaError) as error:
         return error, None

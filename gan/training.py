@@ -24,6 +24,7 @@ from gan.startup import StartUp
 
 GP_WEIGHT = 10.0  # WGAN-GP's gradient penalty weight (Gulrajani 2017)
 GRID_SIZE = 64
+GRID_COLUMNS = 8
 CANCEL_CHECK_SECONDS = 0.5
 
 
@@ -274,6 +275,15 @@ def separation(real_logits, fake_logits):
     return tf.reduce_mean(above)
 
 
+def grid_columns(n_classes: int) -> int:
+    """Columns of the sample grid: 8, or for a conditional run the multiple of its class count
+    nearest 8 (as fixed_noise cycles through the classes, each column then shows one class): 10
+    for digits, 9 for 3 classes."""
+    if n_classes <= 1 or n_classes > 2 * GRID_COLUMNS:
+        return GRID_COLUMNS
+    return n_classes * max(1, round(GRID_COLUMNS / n_classes))
+
+
 def fixed_noise(cfg: RunConfig, n: int = GRID_SIZE, n_classes: int = data.N_CLASSES):
     """The generator input every epoch's sample grid is drawn from; conditional grids cycle through
     the classes 0..n_classes-1."""
@@ -386,7 +396,8 @@ def save_epoch(run_dir: Path, gan: "GAN", epoch: int, recorder: Recorder, noise,
     the resume checkpoint, which is what declares the epoch complete. Returns the quality row, if any."""
     row = None
     pixels = data.to_pixels(gan.sampler(noise, training=False))
-    runs.save_sample_grid(run_dir, epoch, images.png_bytes(images.grid(pixels, 8), 2))
+    columns = grid_columns(gan.n_classes if gan.cfg.conditional else 1)
+    runs.save_sample_grid(run_dir, epoch, images.png_bytes(images.grid(pixels, columns), 2))
     runs.save_generator(run_dir, gan.sampler)
     if schedule.due(time.perf_counter() - recorder.epoch_clock, epoch == gan.cfg.epochs):
         scorer.prepare()  # once per run, and not what an evaluation costs from then on

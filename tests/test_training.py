@@ -263,6 +263,22 @@ def test_the_fixed_grid_cycles_through_the_datas_classes():
     assert list(training.fixed_noise(tiny_config(conditional=True), 12)[1]) == [*range(10), 0, 1]
 
 
+@pytest.mark.parametrize("n_classes", [1, 2, 3, 5, 10, 16, 17, 40])
+def test_each_column_of_a_conditional_grid_shows_one_class(n_classes):
+    columns = training.grid_columns(n_classes)
+    assert 6 <= columns <= 16 and (n_classes > 16 or columns % n_classes == 0)
+    if 1 < n_classes <= 16:
+        labels = training.fixed_noise(tiny_config(conditional=True), training.GRID_SIZE, n_classes)[1]
+        assert all(len(set(labels[c::columns])) == 1 for c in range(columns)), columns
+    assert training.grid_columns(10) == 10 and training.grid_columns(3) == 9 and training.grid_columns(2) == 8
+
+
+def test_a_colour_runs_grid_has_a_column_per_class(colour_run):
+    (_, png), *_ = runs.list_samples(colour_run)
+    grid = images.read_png(png.read_bytes())
+    assert grid.shape[1] == 2 * (9 * (32 + 2) + 2)  # 3 classes: 9 columns of 32 pixels, 2 between, drawn twice as big
+
+
 def test_a_resume_on_data_of_another_shape_is_refused_and_nothing_is_lost(colour_run, tmp_path):
     cfg = tiny_config(**COLOUR, epochs=2)
     run_dir = runs.create(tmp_path / "runs", cfg)

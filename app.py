@@ -21,5 +21,6 @@ PAGES = {
 }
 
 page = st.navigation(PAGES)
+common.freeze_loaded_libraries()
 common.sidebar()
 page.run()

@@ -1,10 +1,14 @@
 """ui/common.py: its reliance on a private Streamlit setting, pinned so an upgrade that changes it
-fails here, and its run labels."""
+fails here, its run labels, and the freezing of loaded libraries out of garbage collections."""
 
+import gc
 import inspect
+import sys
 
 from streamlit.runtime import pages_manager
 from streamlit.runtime.scriptrunner import script_runner
+
+from ui import common
 
 
 def test_streamlit_still_switches_to_legacy_pages_on_the_private_flag_the_router_resets():
@@ -19,7 +23,6 @@ def test_streamlit_still_switches_to_legacy_pages_on_the_private_flag_the_router
 
 def test_a_starting_trainer_is_labelled_by_its_phase_and_an_ended_one_by_its_state():
     from gan import runs
-    from ui import common
 
     starting = runs.Status(state="queued", pid=123, phase="restoring", resumed_from=11)
     assert common.state_label(starting) == "⏳ starting"
@@ -31,3 +34,19 @@ def test_a_starting_trainer_is_labelled_by_its_phase_and_an_ended_one_by_its_sta
     on_cluster = runs.Status(state="queued", executor="ray")  # no trainer yet
     assert common.starting_up(on_cluster) == "Waiting for a machine of the cluster to start it."
     assert common.state_label(on_cluster) == "⏳ starting"
+
+
+def test_once_keras_is_loaded_its_objects_are_frozen_out_of_later_collections_once(monkeypatch):
+    import keras  # noqa: F401  (what a page that loads a generator leaves in the process)
+
+    monkeypatch.setattr(common, "_frozen", [])
+    gc.unfreeze()
+    with monkeypatch.context() as without:
+        without.delitem(sys.modules, "keras")
+        common.freeze_loaded_libraries()
+        assert gc.get_freeze_count() == 0  # nothing heavy loaded: nothing frozen
+    common.freeze_loaded_libraries()
+    frozen = gc.get_freeze_count()
+    assert frozen > 100_000  # TensorFlow and Keras's objects: collections no longer walk them
+    common.freeze_loaded_libraries()
+    assert gc.get_freeze_count() == frozen  # once per process

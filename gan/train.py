@@ -163,9 +163,23 @@ def main(argv: list[str] | None = None) -> int:
             print(run_dir)
             return 0
         try:
-            return _train_locked(cfg, run_dir, args)
+            with cancel_on_signals(run_dir):
+                return _train_locked(cfg, run_dir, args)
         finally:
             pass_slot_on(run_dir)
+
+
+@contextlib.contextmanager
+def cancel_on_signals(run_dir):
+    """SIGTERM and Ctrl-C stop training at the next logged step, after a clean write, never
+    mid-save; the previous handlers are back afterwards (main() may run inside another program)."""
+    previous = {signum: signal.signal(signum, lambda *_: runs.request_cancel(run_dir))
+                for signum in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 def pass_slot_on(run_dir) -> None:
@@ -181,10 +195,6 @@ def _train_locked(cfg, run_dir, args) -> int:
     with contextlib.suppress(ValueError, OSError):  # a trainer the dashboard started yields to its pages
         wanted = int(os.environ.get(launcher.NICE_ENV) or 0)
         os.nice(max(wanted - os.nice(0), 0))  # to that niceness, not by it: one started by a trainer inherits its own
-    # SIGTERM and Ctrl-C stop at the next logged step, after a clean write, never mid-save.
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: runs.request_cancel(run_dir))
-
     def cancelled_while_starting() -> None:
         if not args.quiet:
             print(f"cancelled before training began; start it with: python -m gan.train --run {cfg.run_id} "

@@ -3,6 +3,7 @@
 import io
 import os
 import socket
+import subprocess
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -53,6 +54,25 @@ def fake_finished_run(root: Path, seed: int, quality: list[tuple[float, float, f
                                       "confident": confident})
     runs.write_status(run_dir, **{"state": "finished", "epoch": 1, "data_source": "bundled", "n_train": 64, **status})
     return run_dir
+
+
+@pytest.fixture
+def in_process(capsys):
+    """run(main, *args): a command line's main(argv) run in this process, as `python -m` runs it,
+    answered as subprocess.run answers (returncode, stdout, stderr). A process of its own would
+    import TensorFlow again, seconds of CPU each; the tests that need a real process (signals,
+    kill -9, the launcher) start one."""
+
+    def run(main, *args) -> subprocess.CompletedProcess:
+        capsys.readouterr()
+        try:
+            code = main([str(arg) for arg in args])
+        except SystemExit as stop:
+            code = stop.code
+        out, err = capsys.readouterr()
+        return subprocess.CompletedProcess(args, code or 0, out, err)
+
+    return run
 
 
 SHAPE_NAMES = ("square", "disc", "bar")

@@ -1,22 +1,20 @@
+"""The evaluation command line, run in this process."""
+
 import json
 import shutil
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
 from gan import evaluate, quality, runs, scoring, uploads
 from tests.conftest import coloured_shapes
 
-REPO = Path(__file__).resolve().parents[1]
+
+@pytest.fixture
+def run(in_process):
+    return lambda *args: in_process(evaluate.main, *args)
 
 
-def run(*args):
-    return subprocess.run([sys.executable, "-m", "gan.evaluate", *args], cwd=REPO, capture_output=True, text=True)
-
-
-def test_prints_the_run_s_numbers_next_to_the_real_floor_as_json(finished_run):
+def test_prints_the_run_s_numbers_next_to_the_real_floor_as_json(finished_run, run):
     done = run("--run", str(finished_run), "--n", "300", "--seed", "4")
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
@@ -41,7 +39,7 @@ def test_bad_arguments_give_one_line_and_exit_2(args, says, capsys):
     assert exit_.value.code == 2 and len(stderr.strip().splitlines()) == 1 and says in stderr
 
 
-def test_missing_run_or_generator_is_one_clear_line(finished_run, tmp_path):
+def test_missing_run_or_generator_is_one_clear_line(finished_run, tmp_path, run):
     done = run("--run", str(tmp_path / "nowhere"))
     assert done.returncode == 2 and "no run" in done.stderr and len(done.stderr.strip().splitlines()) == 1
     done = run()

@@ -1,20 +1,17 @@
-import subprocess
-import sys
-from pathlib import Path
+"""The sampling command line, run in this process (tests/test_train_cli.py runs it as a real process)."""
 
 import numpy as np
 import pytest
 
 from gan import images, sample
 
-REPO = Path(__file__).resolve().parents[1]
+
+@pytest.fixture
+def run(in_process):
+    return lambda *args: in_process(sample.main, *args)
 
 
-def run(*args):
-    return subprocess.run([sys.executable, "-m", "gan.sample", *args], cwd=REPO, capture_output=True, text=True)
-
-
-def test_writes_uint8_digits_and_a_png_grid(finished_run, tmp_path):
+def test_writes_uint8_digits_and_a_png_grid(finished_run, tmp_path, run):
     out, png = tmp_path / "s.npy", tmp_path / "s.png"
     done = run("--run", str(finished_run), "--n", "300", "--seed", "3", "--out", str(out), "--png", str(png))
     assert done.returncode == 0, done.stderr
@@ -33,14 +30,14 @@ def test_writes_uint8_digits_and_a_png_grid(finished_run, tmp_path):
     (["--digit", "3"], "needs a conditional generator"),
     ([], "say where to write"),
 ])
-def test_bad_arguments_give_one_line_and_exit_2(finished_run, tmp_path, args, says):
+def test_bad_arguments_give_one_line_and_exit_2(finished_run, tmp_path, args, says, run):
     if "--out" not in args and args != []:
         args = [*args, "--out", str(tmp_path / "x.npy")]
     done = run("--run", str(finished_run), *args)
     assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1 and says in done.stderr
 
 
-def test_missing_run_and_corrupt_generator_are_clear(finished_run, tmp_path):
+def test_missing_run_and_corrupt_generator_are_clear(finished_run, tmp_path, run):
     done = run("--run", str(tmp_path / "nowhere"), "--out", str(tmp_path / "x.npy"))
     assert done.returncode == 2 and "no run" in done.stderr
     broken = tmp_path / "broken"
@@ -57,7 +54,7 @@ def test_parse_args_defaults():
     assert (args.n, args.seed, args.digit) == (64, 0, None)
 
 
-def test_a_colour_run_writes_colour_images_of_its_classes(colour_run, tmp_path):
+def test_a_colour_run_writes_colour_images_of_its_classes(colour_run, tmp_path, run):
     out, png = tmp_path / "c.npy", tmp_path / "c.png"
     done = run("--run", str(colour_run), "--n", "5", "--digit", "2", "--out", str(out), "--png", str(png))
     assert done.returncode == 0, done.stderr

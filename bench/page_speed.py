@@ -2,7 +2,7 @@
 optionally while a training run loads the machine (a workshop's shared server).
 
 Run from the repository root (needs Debian's chromium; about two minutes):
-    python -m bench.page_speed [--load] [--rounds 5] [--cold]
+    python -m bench.page_speed [--load] [--rounds 5] [--cold | --after-sample]
 
 It prints, for new visitors (fresh browser contexts: nothing cached), the seconds from opening the
 address to the first page's heading, and to the page complete (Streamlit's "running" indicator
@@ -10,6 +10,8 @@ gone), then the median and worst time of each
 page switch through the sidebar's links over --rounds rounds of Concepts → Train → Live → Sample.
 With --cold the first visitor arrives straight after the server answers its health check (the
 server's own first imports included); without it, one visitor has opened the app before. With
+--after-sample that visitor opened the Sample page too, so the server has TensorFlow loaded, as it
+has in a workshop once anyone has drawn from a generator. With
 --load, `python -m gan.train --preset quick` trains in the background the whole time, at the
 niceness the app gives its trainers (--nice 0: as a trainer started by hand). It prints
 figures; it asserts nothing.
@@ -28,7 +30,7 @@ from bench import app_server
 from gan import launcher
 
 REPO = Path(__file__).resolve().parents[1]
-PATH = [("Train", "Train a GAN"), ("Live training", "Live training"), ("Sample", "Sample digits"),
+PATH = [("Train", "Train a GAN"), ("Live training", "Live training"), ("Sample", "Sample the generator"),
         ("Concepts", "How a GAN learns")]  # (sidebar link, the heading it opens)
 SETTLED = "!document.querySelector('[data-testid=\"stStatusWidget\"]')"
 
@@ -50,6 +52,14 @@ def first_visit(browser, url: str) -> tuple[float, float]:
     seconds = time.perf_counter() - clock
     page.close()
     return heading, seconds
+
+
+def sample_visit(browser, url: str) -> None:
+    """One visitor opens the Sample page, which loads TensorFlow and the bundled generator in the server."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(f"{url}/sample")
+    settle(page, "Sample the generator")
+    page.close()
 
 
 def switches(browser, url: str, rounds: int) -> dict[str, list[float]]:
@@ -83,6 +93,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--load", action="store_true", help="a training run loads the machine meanwhile")
     parser.add_argument("--cold", action="store_true", help="the first visitor is the server's first")
+    parser.add_argument("--after-sample", action="store_true",
+                        help="a visitor opened the Sample page before: the server has TensorFlow loaded")
     parser.add_argument("--nice", type=int, default=launcher.TRAINER_NICE,
                         help=f"the training run's niceness (default {launcher.TRAINER_NICE}, as the app starts it)")
     args = parser.parse_args()
@@ -105,6 +117,8 @@ def main() -> None:
                                                      args=app_server.CHROMIUM_FLAGS)
                 if not args.cold:
                     first_visit(browser, url)  # the server's own first run of each module
+                if args.after_sample:
+                    sample_visit(browser, url)
                 firsts = [first_visit(browser, url) for _ in range(5)]
                 print(f"first page for a new visitor: heading shown after median "
                       f"{statistics.median(h for h, _ in firsts):.2f} s, page complete after median "

@@ -2,6 +2,10 @@
 TensorFlow, loading the digits, building the model, restoring epoch N, compiling the training step),
 and a cancel that acts within CANCEL_POLL_SECONDS while nothing has been trained yet.
 
+The same watcher keeps the heartbeat fresh meanwhile: on a slow or crowded host TensorFlow's import
+alone can outlast runs.STALE_AFTER_SECONDS, and a trainer that is only starting must not read as
+one whose process died.
+
 Until the first training step ends the process has written nothing a crash could spoil (its file
 rewrites are atomic), so a cancel then ends it at once instead of waiting for TensorFlow's import
 or the step's tracing, which take seconds each on a slow CPU. From the first step on, the training
@@ -56,8 +60,12 @@ class StartUp:
         runs.write_status(self.run_dir, phase=None)
 
     def _watch(self) -> None:
+        beat = time.monotonic()
         while not self.stopped.wait(CANCEL_POLL_SECONDS):
             with self.lock:
+                if self.watching and time.monotonic() - beat >= runs.HEARTBEAT_SECONDS:
+                    runs.write_status(self.run_dir, heartbeat=time.time())
+                    beat = time.monotonic()
                 if self.watching and runs.cancel_requested(self.run_dir, self.launched_at):
                     self.watching = False
                     runs.write_status(self.run_dir, state="cancelled", phase=None, heartbeat=time.time(),

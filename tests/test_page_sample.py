@@ -411,6 +411,8 @@ def test_the_hosts_click_trains_on_the_class_drawings(runs_root, monkeypatch):
     assert cfg.n_images == len(stored.pixels) == 70 and cfg.epochs == 1 and cfg.conditional
     assert stored.class_names == tuple(str(d) for d in sorted(set(labels.tolist())))
     assert any(run_dir.name in box.value for box in at.success)
+    at.switch_page("pages/train.py").run()  # the answer belongs to the class's section, not to the Train form
+    assert not any(run_dir.name in box.value for box in at.success)
     deadline = time.time() + 300
     while runs.read_status(run_dir).state not in ("finished", "failed") and time.time() < deadline:
         time.sleep(1)

@@ -1,5 +1,6 @@
 """A trainer's start-up: its phases in status.json, and a cancel that ends it before training begins."""
 
+import os
 import shutil
 import threading
 import time
@@ -54,6 +55,18 @@ def test_an_older_cancel_or_one_after_the_first_step_is_not_the_start_ups(run_di
         runs.request_cancel(run_dir)  # now the training loop's to honour
         assert not exited.wait(3 * startup.CANCEL_POLL_SECONDS)
     assert runs.read_status(run_dir).state == "queued"
+
+
+def test_a_start_up_longer_than_the_stale_limit_still_reads_as_alive(run_dir, monkeypatch):
+    # On a slow, crowded host TensorFlow's import alone can take longer than a heartbeat may be old.
+    monkeypatch.setattr(runs, "HEARTBEAT_SECONDS", 0.1)
+    monkeypatch.setattr(runs, "STALE_AFTER_SECONDS", 0.6)
+    runs.write_status(run_dir, state="queued", pid=os.getpid(), host=runs.HOST, heartbeat=time.time())
+    with startup.StartUp(run_dir, time.time(), exit_process=lambda: None) as start:
+        start.phase("tensorflow")
+        time.sleep(1.5)  # one long phase, nothing written by the start-up itself
+        assert runs.read_status(run_dir).state == "queued"
+        start.done()
 
 
 class Heard:

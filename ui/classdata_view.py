@@ -13,6 +13,7 @@ from ui import common, i18n, run_list
 from ui.i18n import t
 
 GRID_COLUMNS = 16
+PLACE = "classdata"  # where run_list shows this section's training notice: here, not on the Train page
 SHOWN = 256  # the newest drawings in the grid; the counts cover them all
 REFUSED = "classdata_refused"  # session key: why the last Add was refused
 
@@ -70,10 +71,11 @@ def train(root: Path) -> None:
     try:
         ingested = classdata.freeze(root, owners.digest(common.visitor_token()))
     except (classdata.ClassDataError, uploads.DatasetError) as error:
-        run_list.notify("error", functools.partial(i18n.error_text, error))
+        run_list.notify("error", functools.partial(i18n.error_text, error), place=PLACE)
         return
     cfg = config.RunConfig.from_dict(limits.starting_values("quick", common.server_limits()))
-    run_list.submit(uploads.configure(cfg, ingested.reference, len(ingested.pixels), len(ingested.class_names)))
+    run_list.submit(uploads.configure(cfg, ingested.reference, len(ingested.pixels), len(ingested.class_names)),
+                    place=PLACE)
 
 
 def show() -> None:
@@ -106,4 +108,4 @@ def show() -> None:
               on_click=train, args=(root,))
     if not ready:
         st.caption(t("classdata.train_needs", minimum=classdata.MIN_TO_TRAIN, n=len(found)))
-    run_list.show_notice()
+    run_list.show_notice(PLACE)

@@ -19,23 +19,24 @@ RECENT = 10
 REFRESH_SECONDS = 2
 
 
-def submit(cfg: config.RunConfig, run_dir: Path | None = None, budget_minutes: float | None = None) -> None:
+def submit(cfg: config.RunConfig, run_dir: Path | None = None, budget_minutes: float | None = None,
+           place: str = "train") -> None:
     """Hand cfg (or the run in run_dir, to resume it) to the launcher, which trains in another
     process and holds every start to the server's caps, and remember what happened; the notice is
     worded when shown, so it follows a change of language. budget_minutes: the form's budget that
-    set cfg's epochs (a Resume button has none)."""
+    set cfg's epochs (a Resume button has none); place: where the click was (see notify)."""
     root, server = common.runs_root(), common.server_limits()
     try:
         sub = launcher.submit(root, cfg, server, owners.digest(common.visitor_token()), run_dir,
                               display_name=st.session_state.get("train_display_name"), budget_minutes=budget_minutes)
     except OSError as error:
-        notify("error", functools.partial(outcome_text, "unwritable", error=error))
+        notify("error", functools.partial(outcome_text, "unwritable", error=error), place=place)
         return
     start = waitlist.start_estimates(root, server.max_concurrent).get(sub.run_dir.name)
     params = {"id": sub.run_dir.name, "epoch": sub.epoch, "busy": sub.busy, "limit": server.max_concurrent,
               "error": sub.error, "position": sub.position or 0, "start": start,
               "other": sub.other.name if sub.other else ""}
-    notify(sub.outcome, functools.partial(outcome_text, sub.outcome, **params), sub.run_dir.name)
+    notify(sub.outcome, functools.partial(outcome_text, sub.outcome, **params), sub.run_dir.name, place)
 
 
 def outcome_text(outcome: str, error: BaseException | None = None, start: float | None = None, **params) -> str:
@@ -45,17 +46,21 @@ def outcome_text(outcome: str, error: BaseException | None = None, start: float 
              start=common.start_text(start))
 
 
-def notify(outcome: str, message, run_id: str | None = None) -> None:
+def notify(outcome: str, message, run_id: str | None = None, place: str = "train") -> None:
     """Remember what a click did (message: a callable, worded when shown, so it follows a change
-    of language) and that it is new, for one toast."""
-    st.session_state.train_notice = (outcome, message, run_id)
+    of language) and that it is new, for one toast. place: the part of the app it answers ("train":
+    the Train page; "classdata": the class's dataset on Sample), which alone shows it."""
+    st.session_state.train_notice = (outcome, message, run_id, place)
     st.session_state.train_notice_new = True
 
 
-def show_notice() -> None:
-    """What the last submission did, at the top of the runs list with a link to watch the run, and
-    once as a toast: the button is low on the page, the answer must show where the eye is."""
-    outcome, message, run_id = st.session_state.get("train_notice") or (None, None, None)
+def show_notice(place: str = "train") -> None:
+    """What the last submission made here (place, see notify) did, at the top of the runs list with
+    a link to watch the run, and once as a toast: the button is low on the page, the answer must
+    show where the eye is."""
+    outcome, message, run_id, made_at = st.session_state.get("train_notice") or (None, None, None, None)
+    if made_at != place:
+        return
     if outcome:
         NOTICES[outcome](message())
         if st.session_state.pop("train_notice_new", False):

@@ -230,6 +230,7 @@ def test_separation_is_the_share_of_pairs_d_orders_right():
     assert float(training.separation(real, fake)) == pytest.approx(4.5 / 6)
 
 
+@pytest.mark.slow  # its child imports TensorFlow
 def test_peak_memory_is_the_trainers_own_not_inherited_from_its_parent():
     ballast = np.ones(3 * 2**29 // 8)  # 1.5 GiB touched in this process before it starts a child
     code = "from gan import training; print(training.peak_memory_mb())"

@@ -114,14 +114,6 @@ def sorts_for(entries: list[Entry]) -> list[str]:
             if name == "newest" or any(getattr(e, field) is not None for e in entries)]
 
 
-def upload_name(root: Path, source: str) -> str | None:
-    """The name an uploaded dataset (source "sha256:<hex>") was uploaded under, None if unknown."""
-    if not source.startswith(uploads.PREFIX):
-        return None
-    meta = uploads.read_meta(root, source) or {}
-    return meta.get("source_name") if isinstance(meta.get("source_name"), str) else None
-
-
 def rank(entries: list[Entry], sort: str) -> list[tuple[int | None, Entry]]:
     """(rank, entry) ordered by SORTS[sort], ties newest first. Runs whose quality is not measured
     come last, unranked (rank None), except when sorting by newest."""

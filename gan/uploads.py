@@ -483,6 +483,15 @@ def read_meta(root: Path, reference: str) -> dict | None:
     return value if isinstance(value, dict) else None
 
 
+def source_name(root: Path, reference: str) -> str | None:
+    """The name a stored dataset was uploaded under (its file or folder), None if unknown or if
+    reference is not an upload's ("sha256:<hex>")."""
+    if not UPLOADED.fullmatch(reference):
+        return None
+    name = (read_meta(root, reference) or {}).get("source_name")
+    return name if isinstance(name, str) else None
+
+
 def load(root: Path, reference: str) -> Dataset:
     """The stored dataset, its hash checked; DataUnavailable if it is missing or damaged."""
     sha = sha_of(reference)

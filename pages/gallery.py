@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from gan import gallery
+from gan import gallery, uploads
 from ui import common, i18n
 from ui.i18n import t
 
@@ -34,7 +34,7 @@ def group_label(group: gallery.Group) -> str:
     its run recorded it.)"""
     key = f"gallery.source.{group.source}"
     if group.source.startswith("sha256:"):
-        name = gallery.upload_name(common.runs_root(), group.source)
+        name = uploads.source_name(common.runs_root(), group.source)
         data = t("gallery.upload", name=name or "?", sha=group.source.removeprefix("sha256:")[:8])
     else:
         data = t(key) if key in i18n.catalogue(i18n.DEFAULT) else group.source

@@ -50,7 +50,7 @@ def show_status(status: runs.Status) -> None:
         st.info(line, icon=":material/schedule:")
     elif active and status.steps_total:
         st.progress(min(status.step / status.steps_total, 1.0))
-    st.caption(t("data.caption", description=common.data_label(status)))
+    st.caption(t("data.caption", description=common.data_label(status, run_dir)))
     if status.device and status.executor == "ray":
         st.caption(t("live.device_cluster", device=i18n.plain(status.device), host=i18n.plain(status.host or "?")))
     elif status.device:

@@ -132,5 +132,5 @@ def test_runs_on_your_own_images_group_by_upload_and_rank_by_the_random_feature_
     assert [(rank, ids[e.run_id]) for rank, e in gallery.rank(mine, "rfd")] == [(1, 2), (2, 1)]
     assert all(e.measured and e.fdd is None and e.near_copies == 0.01 for e in mine)
     assert gallery.sorts_for(mine) == ["rfd", "newest"]  # the digit classifier's rankings order none of them
-    assert gallery.upload_name(runs_root, sources[0]) == "shapes.zip"
-    assert gallery.upload_name(runs_root, "bundled") is None
+    assert uploads.source_name(runs_root, sources[0]) == "shapes.zip"
+    assert uploads.source_name(runs_root, "bundled") is None

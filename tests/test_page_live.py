@@ -369,3 +369,20 @@ def test_a_digit_run_shows_no_novelty_section(run_dir):
     at = open_live()
     assert not at.exception
     assert not novelty_charts(at) and "Random-feature distance" not in texts(at.caption)
+
+
+def test_a_run_on_your_own_images_names_them(runs_root):
+    from gan import uploads
+    from tests.conftest import coloured_shapes
+    from tests.test_gallery import upload_run
+
+    shapes = coloured_shapes(64)
+    stored = uploads.store(runs_root, uploads.from_arrays(shapes.pixels, shapes.labels, "shapes.zip"))
+    run_dir = upload_run(runs_root, 1, stored, 300.0, 0.02)
+    runs.write_status(run_dir, image_shape=(32, 32, 3))
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params["run"] = run_dir.name
+    at.switch_page("pages/live.py").run()
+    assert not at.exception
+    caption = "Data: your images “shapes\\.zip”: 64 pictures, 32×32 colour"  # a visitor's name: never markup
+    assert caption in [c.value for c in at.caption]

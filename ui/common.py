@@ -12,7 +12,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from gan import archive, limits, owners, runs, sampling, startup, waitlist
+from gan import archive, limits, owners, runs, sampling, startup, uploads, waitlist
 from ui import i18n
 from ui.i18n import t
 
@@ -170,9 +170,15 @@ def starting_up(status: runs.Status) -> str | None:
     return t("run.starting", index=startup.PHASES.index(status.phase) + 1, total=len(startup.PHASES), phase=phase)
 
 
-def data_label(status: runs.Status) -> str:
-    """Which data a run trained on, in the session's language (the run's own English text if the source is new)."""
+def data_label(status: runs.Status, run_dir: Path | None = None) -> str:
+    """Which data a run trained on, in the session's language (the run's own English text if the
+    source is new); for your own images, the name they were uploaded under, their shape and count."""
     source = status.data_source
+    cfg = runs.read_config(run_dir) if run_dir is not None and source == "upload" else None
+    if cfg is not None and status.image_shape:
+        name = uploads.source_name(run_dir.parent, cfg.dataset)
+        return t("data.upload_named", name=i18n.plain(name or "?"), shape=shape_label(status.image_shape),
+                 images=status.n_train or cfg.n_images)
     if source and f"data.source.{source}" in i18n.catalogue(i18n.DEFAULT):
         return t(f"data.source.{source}")
     return i18n.plain(status.data_description) if status.data_description else t("data.not_loaded")

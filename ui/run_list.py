@@ -102,7 +102,7 @@ def show_run(run_dir: Path, status: runs.Status, estimates: dict[str, float | No
         if state == "failed":
             text.error(i18n.plain(i18n.error_text(status.error)) if status.error else t("train.failed"))
         if status.data_source or status.data_description:
-            text.caption(t("data.caption", description=common.data_label(status)))
+            text.caption(t("data.caption", description=common.data_label(status, run_dir)))
         action.page_link("pages/live.py", label=t("train.live"), icon="📈", query_params={"run": run_dir.name})
 
 

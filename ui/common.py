@@ -45,7 +45,9 @@ def freeze_loaded_libraries() -> None:
     collection; with TensorFlow's 300,000 objects in the process each took about 0.2 s, twice per
     rerun, for every visitor and every page once any page had loaded a generator. Frozen objects
     (the libraries' own, which live as long as the process) are skipped by every later collection,
-    so the collections only walk what pages made since. Called by app.py before each page.
+    so the collections only walk what pages made since. The price, paid once per process: anything
+    of the sessions open at that moment that only a collection would free (reference cycles) stays
+    until the process ends; reference counting still frees the rest. Called by app.py before each page.
     """
     if "keras" in sys.modules and not _frozen:
         gc.collect()

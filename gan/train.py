@@ -195,6 +195,7 @@ def _train_locked(cfg, run_dir, args) -> int:
     with contextlib.suppress(ValueError, OSError):  # a trainer the dashboard started yields to its pages
         wanted = int(os.environ.get(launcher.NICE_ENV) or 0)
         os.nice(max(wanted - os.nice(0), 0))  # to that niceness, not by it: one started by a trainer inherits its own
+
     def cancelled_while_starting() -> None:
         if not args.quiet:
             print(f"cancelled before training began; start it with: python -m gan.train --run {cfg.run_id} "

@@ -29,6 +29,7 @@ def pytest_configure(config) -> None:
     if os.environ.get("PYTEST_XDIST_WORKER"):
         os.environ.setdefault("TF_NUM_INTRAOP_THREADS", "1")
 
+
 def pytest_collection_modifyitems(config, items) -> None:
     """The end-to-end tests (marked slow: trainers, a cluster, the browser) first, in their own order:
     each takes a minute or more on a slow host, and one started last would leave the other workers

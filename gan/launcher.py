@@ -3,7 +3,6 @@ one config, and speed probes: what the dashboard calls instead of running Tensor
 With GAN_EXECUTOR=ray, runs are tasks of a Ray cluster instead (gan.cluster), queued by Ray."""
 
 import contextlib
-import fcntl
 import json
 import os
 import signal
@@ -62,9 +61,7 @@ def active_runs(root: Path) -> list[Path]:
 def _launch_lock(root: Path):
     """One submission, start or withdrawal at a time per root, across sessions and processes:
     check-then-spawn must be atomic or two clicks on the same config would start two trainers."""
-    root.mkdir(parents=True, exist_ok=True)
-    with open(root / ".launch.lock", "a+") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with runs.exclusive_lock(Path(root) / ".launch.lock"):
         yield
 
 

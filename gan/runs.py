@@ -678,13 +678,10 @@ def read_speeds(root: Path) -> dict[str, Any]:
 
 def record_speed(root: Path, key: str, entry: dict[str, Any]) -> None:
     """Set one speed measurement, keeping the others; writers take turns."""
-    root = Path(root)
-    root.mkdir(parents=True, exist_ok=True)
-    with open(root / ".speed.lock", "a+") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with exclusive_lock(Path(root) / ".speed.lock"):
         speeds = read_speeds(root)
         speeds[key] = entry
-        write_atomic(root / SPEEDS_FILE, json.dumps(speeds, indent=1).encode())
+        write_atomic(Path(root) / SPEEDS_FILE, json.dumps(speeds, indent=1).encode())
 
 
 @contextlib.contextmanager

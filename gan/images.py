@@ -27,6 +27,12 @@ def grid(pixels: np.ndarray, cols: int | None = None, pad: int = 2) -> np.ndarra
     return canvas
 
 
+def class_columns(n_classes: int, near: int) -> int:
+    """The multiple of n_classes nearest `near` (at least n_classes): the columns of a grid whose
+    images cycle through the classes, so each column shows one class."""
+    return n_classes * max(1, round(near / n_classes))
+
+
 def to_picture(image: np.ndarray) -> Image.Image:
     """A uint8 (h, w) grey or (h, w, 3) colour array as a Pillow image of the same mode."""
     return Image.fromarray(np.ascontiguousarray(image, np.uint8))

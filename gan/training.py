@@ -281,7 +281,7 @@ def grid_columns(n_classes: int) -> int:
     for digits, 9 for 3 classes."""
     if n_classes <= 1 or n_classes > 2 * GRID_COLUMNS:
         return GRID_COLUMNS
-    return n_classes * max(1, round(GRID_COLUMNS / n_classes))
+    return images.class_columns(n_classes, GRID_COLUMNS)
 
 
 def fixed_noise(cfg: RunConfig, n: int = GRID_SIZE, n_classes: int = data.N_CLASSES):

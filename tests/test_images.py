@@ -108,3 +108,9 @@ def test_a_canvas_drawing_becomes_an_mnist_digit_and_an_empty_canvas_none():
     transparent = canvas.copy()
     transparent[..., 3] = 0  # strokes on a transparent canvas are not ink
     assert images.digit_from_drawing(transparent) is None
+
+
+@pytest.mark.parametrize(("n_classes", "near", "columns"), [(10, 8, 10), (3, 8, 9), (2, 8, 8), (5, 8, 10),
+                                                            (7, 8, 7), (3, 5, 6), (40, 8, 40)])
+def test_class_columns_are_the_multiple_of_the_classes_nearest_the_wanted_width(n_classes, near, columns):
+    assert images.class_columns(n_classes, near) == columns

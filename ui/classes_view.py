@@ -8,7 +8,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from gan import quality, runs, sampling
+from gan import images, quality, runs, sampling
 from ui import common
 from ui.i18n import t
 
@@ -64,8 +64,7 @@ def columns(what: Drawn, n: int, label: int | None) -> int:
     square = math.ceil(math.sqrt(n))
     if not what.names or label is not None:
         return square
-    count = len(what.names)
-    return count * max(1, round(square / count))
+    return images.class_columns(len(what.names), square)
 
 
 def show_asked(what: Drawn, label: int | None, cols: int) -> None:

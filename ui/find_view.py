@@ -27,7 +27,7 @@ def classify_one(pixels: bytes) -> tuple[int, float]:
 def find(generator, source: tuple[str, float], target: np.ndarray, digit: int | None, way: str):
     """The generator's closest digit to target (gan.inversion), with a progress bar while it searches;
     remembered for the session (one per way in: "draw", "upload"), so reruns do not search again."""
-    key = (source, hashlib.sha256(target.tobytes()).hexdigest(), digit)
+    key = find_key(source, target, digit)
     if st.session_state.get(f"{way}_find_key") != key:
         bar = st.progress(0.0)
 
@@ -41,8 +41,13 @@ def find(generator, source: tuple[str, float], target: np.ndarray, digit: int | 
     return st.session_state[f"{way}_find_result"]
 
 
+def find_key(source: tuple[str, float], target: np.ndarray, digit: int | None) -> tuple:
+    """What a search's result depends on: the generator (path, mtime), the target's pixels, the digit asked."""
+    return source, hashlib.sha256(target.tobytes()).hexdigest(), digit
+
+
 def found_before(source: tuple[str, float], target: np.ndarray, digit: int | None, way: str) -> bool:
-    return st.session_state.get(f"{way}_find_key") == (source, hashlib.sha256(target.tobytes()).hexdigest(), digit)
+    return st.session_state.get(f"{way}_find_key") == find_key(source, target, digit)
 
 
 def show(generator, source: tuple[str, float], conditional: bool, digit: int | None, seed_b: int,

@@ -5,10 +5,9 @@ nearest training images. No TensorFlow imported here."""
 import math
 from pathlib import Path
 
-import numpy as np
 import streamlit as st
 
-from gan import curves, memorisation, quality, runs
+from gan import curves, images, memorisation, quality, runs
 from ui.i18n import t
 from ui.quality_view import relabel
 
@@ -27,12 +26,6 @@ def floors(row: dict) -> dict:
     return {name: value if value is not None and math.isfinite(value) else None for name, value in found.items()}
 
 
-def enlarged(pixels: np.ndarray) -> np.ndarray:
-    """uint8 (h, w) or (h, w, 3), repeated by the whole factor that brings it near STRIP_PIXELS wide."""
-    factor = max(1, round(STRIP_PIXELS / pixels.shape[1]))
-    return np.repeat(np.repeat(pixels, factor, axis=0), factor, axis=1)
-
-
 def show_strip(run_dir: Path) -> None:
     """The latest evaluated epoch's most copy-like samples (top), each above its nearest training
     image, with their distance; near-copies marked."""
@@ -43,8 +36,8 @@ def show_strip(run_dir: Path) -> None:
     st.markdown(t("novelty.strip", n=len(copies.samples), epoch=copies.epoch))
     for i, column in enumerate(st.columns(len(copies.samples))):
         close = copies.distance[i] <= copies.threshold
-        column.image(enlarged(copies.samples[i]), width="content")
-        column.image(enlarged(copies.nearest[i]), width="content")
+        column.image(images.png_near_width(copies.samples[i], STRIP_PIXELS), width="content")
+        column.image(images.png_near_width(copies.nearest[i], STRIP_PIXELS), width="content")
         column.caption(t("novelty.pair_copy" if close else "novelty.pair", distance=copies.distance[i],
                          index=int(copies.index[i])))
 

@@ -106,6 +106,10 @@ def test_runs_share_the_cluster_wait_for_it_cancel_and_survive_a_dead_node(runs_
     assert runs.read_status(third.run_dir).state == "cancelled" and not runs.read_metrics(third.run_dir)
 
     stopped_at = runs.read_status(first_dir).epoch
+    # This process joins the cluster again to resume. Until the cluster reads the killed node as dead, it
+    # may be given that node's raylet, and Ray then ends the process ("Failed to get the system config from
+    # raylet because it is dead. Worker will terminate."): it ended this pytest worker now and then.
+    on_cluster[0].wait_for_nodes(timeout=120)
     resumed = launcher.submit(runs_root, first)  # the Resume button
     assert (resumed.outcome, resumed.epoch) == ("resumed", stopped_at)
     launcher.cancel(first_dir)

@@ -11,12 +11,13 @@ from pathlib import Path
 
 import numpy as np
 
-from gan import runs, uploads
+from gan import data, runs, uploads
 from gan.errors import UserError
 
 FOLDER = "classdata"  # under the runs root
 MIN_TO_TRAIN = 64  # as few images as any dataset may train on
 ENTRY_SUFFIX = ".npz"
+DIGIT = data.IMAGE_SHAPE[:2]  # (28, 28): a drawing is an MNIST digit
 
 
 class ClassDataError(UserError, ValueError):
@@ -43,9 +44,9 @@ def add(root: Path, pixels: np.ndarray, label: int, owner: str, cap: int | None 
     """Store one drawing (uint8 (28, 28), label 0..9) for the visitor whose digest is `owner`;
     ClassDataError once they have `cap` drawings in it. The file appears whole or not at all."""
     pixels = np.asarray(pixels)
-    if pixels.shape != (28, 28) or pixels.dtype != np.uint8:
+    if pixels.shape != DIGIT or pixels.dtype != np.uint8:
         raise ClassDataError("classdata_not_digit", shape=pixels.shape, dtype=pixels.dtype)
-    if not (isinstance(label, int | np.integer) and 0 <= int(label) <= 9):
+    if not (isinstance(label, int | np.integer) and 0 <= int(label) < data.N_CLASSES):
         raise ClassDataError("classdata_label", label=label)
     now = time.time()
     entry = Entry(f"{time.time_ns():020d}-{secrets.token_hex(4)}", pixels.copy(), int(label), str(owner), now)
@@ -71,7 +72,7 @@ def entries(root: Path) -> list[Entry]:
             label, owner, when = int(meta["label"]), str(meta["owner"]), float(meta["time"])
         except (OSError, ValueError, KeyError, TypeError, EOFError):
             continue
-        if pixels.shape == (28, 28) and pixels.dtype == np.uint8 and 0 <= label <= 9:
+        if pixels.shape == DIGIT and pixels.dtype == np.uint8 and 0 <= label < data.N_CLASSES:
             found.append(Entry(file.stem, pixels, label, owner, when))
     return found
 
@@ -99,7 +100,7 @@ def stamp(root: Path) -> tuple[str, ...]:
 
 def counts(found: list[Entry]) -> list[int]:
     """How many drawings of each digit 0..9."""
-    return np.bincount([e.label for e in found], minlength=10).tolist()
+    return np.bincount([e.label for e in found], minlength=data.N_CLASSES).tolist()
 
 
 def freeze(root: Path, owner: str | None = None) -> uploads.Ingested:
@@ -118,5 +119,5 @@ def freeze(root: Path, owner: str | None = None) -> uploads.Ingested:
 def snapshot(root: Path) -> tuple[np.ndarray, np.ndarray]:
     """The dataset as it is now, for training: pixels uint8 (n, 28, 28), labels uint8 (n,), oldest first."""
     found = entries(root)
-    pixels = np.stack([e.pixels for e in found]) if found else np.zeros((0, 28, 28), np.uint8)
+    pixels = np.stack([e.pixels for e in found]) if found else np.zeros((0, *DIGIT), np.uint8)
     return pixels, np.array([e.label for e in found], np.uint8)

@@ -19,11 +19,11 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start(env: dict[str, str]) -> tuple[subprocess.Popen, str]:
-    """Start the app with these environment variables added; return the process and its URL once it
-    answers its health check. SystemExit if it does not within a minute."""
+def start(env: dict[str, str], script: Path | str = "app.py") -> tuple[subprocess.Popen, str]:
+    """Start the app (or another Streamlit script) with these environment variables added; return the
+    process and its URL once it answers its health check. SystemExit if it does not within a minute."""
     port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+    server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(script), "--server.headless", "true",
                                "--server.port", str(port)], cwd=REPO, env=dict(os.environ, **env),
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"

@@ -2,7 +2,7 @@
 optionally while a training run loads the machine (a workshop's shared server).
 
 Run from the repository root (needs Debian's chromium; about two minutes):
-    python -m bench.page_speed [--load] [--rounds 5] [--cold | --after-sample]
+    python -m bench.page_speed [--load] [--rounds 5] [--cold | --after-sample] [--baseline]
 
 It prints, for new visitors (fresh browser contexts: nothing cached), the seconds from opening the
 address to the first page's heading, and to the page complete (Streamlit's "running" indicator
@@ -11,7 +11,9 @@ page switch through the sidebar's links over --rounds rounds of Concepts → Tra
 With --cold the first visitor arrives straight after the server answers its health check (the
 server's own first imports included); without it, one visitor has opened the app before. With
 --after-sample that visitor opened the Sample page too, so the server has TensorFlow loaded, as it
-has in a workshop once anyone has drawn from a generator. With
+has in a workshop once anyone has drawn from a generator. With --baseline a second server runs a
+Streamlit page holding only the same heading, and new visitors alternate between the two: what
+Streamlit itself costs on this host under the same load, against what the app's first page adds. With
 --load, `python -m gan.train --preset quick` trains in the background the whole time, at the
 niceness the app gives its trainers (--nice 0: as a trainer started by hand). It prints
 figures; it asserts nothing.
@@ -33,6 +35,12 @@ REPO = Path(__file__).resolve().parents[1]
 PATH = [("Train", "Train a GAN"), ("Live training", "Live training"), ("Sample", "Sample the generator"),
         ("Concepts", "How a GAN learns")]  # (sidebar link, the heading it opens)
 SETTLED = "!document.querySelector('[data-testid=\"stStatusWidget\"]')"
+BARE_PAGE = """import streamlit as st
+
+st.set_page_config(page_title="GAN Atelier", layout="wide")
+st.title("How a GAN learns")
+"""  # --baseline: Streamlit's own cost, the first page's heading and nothing else
+VISITORS = 5
 
 
 def settle(page, heading: str) -> None:
@@ -79,6 +87,12 @@ def switches(browser, url: str, rounds: int) -> dict[str, list[float]]:
     return times
 
 
+def report(what: str, visits: list[tuple[float, float]]) -> None:
+    print(f"{what}: heading shown after median {statistics.median(h for h, _ in visits):.2f} s, page complete "
+          f"after median {statistics.median(s for _, s in visits):.2f} s (worst {max(s for _, s in visits):.2f} s, "
+          f"{len(visits)} visitors)")
+
+
 def start_load(root: Path, nice: int) -> subprocess.Popen:
     """A quick-preset run that outlasts the benchmark, training in its own process at the niceness
     the app's launcher gives its trainers."""
@@ -95,6 +109,8 @@ def main() -> None:
     parser.add_argument("--cold", action="store_true", help="the first visitor is the server's first")
     parser.add_argument("--after-sample", action="store_true",
                         help="a visitor opened the Sample page before: the server has TensorFlow loaded")
+    parser.add_argument("--baseline", action="store_true",
+                        help="alternate new visitors with a bare Streamlit page served meanwhile")
     parser.add_argument("--nice", type=int, default=launcher.TRAINER_NICE,
                         help=f"the training run's niceness (default {launcher.TRAINER_NICE}, as the app starts it)")
     args = parser.parse_args()
@@ -111,6 +127,10 @@ def main() -> None:
             time.sleep(15)  # past TensorFlow's import: the run is training
         server, url = app_server.start({"GAN_RUNS_DIR": str(root), "GAN_BUNDLED_DATA": "1",
                                         "GAN_NO_SPEED_PROBE": "1"})
+        bare = bare_url = None
+        if args.baseline:
+            (Path(tmp) / "bare.py").write_text(BARE_PAGE)
+            bare, bare_url = app_server.start({}, Path(tmp) / "bare.py")
         try:
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(executable_path="/usr/bin/chromium",
@@ -119,11 +139,16 @@ def main() -> None:
                     first_visit(browser, url)  # the server's own first run of each module
                 if args.after_sample:
                     sample_visit(browser, url)
-                firsts = [first_visit(browser, url) for _ in range(5)]
-                print(f"first page for a new visitor: heading shown after median "
-                      f"{statistics.median(h for h, _ in firsts):.2f} s, page complete after median "
-                      f"{statistics.median(s for _, s in firsts):.2f} s (worst {max(s for _, s in firsts):.2f} s, "
-                      f"{len(firsts)} visitors one after another)")
+                if bare_url:
+                    first_visit(browser, bare_url)
+                firsts, bares = [], []
+                for _ in range(VISITORS):  # alternately, so both meet the same moments of the load
+                    firsts.append(first_visit(browser, url))
+                    if bare_url:
+                        bares.append(first_visit(browser, bare_url))
+                report("first page for a new visitor", firsts)
+                if bares:
+                    report("a bare Streamlit page with the same heading, meanwhile", bares)
                 times = switches(browser, url, args.rounds)
                 every = [s for series in times.values() for s in series]
                 for link, series in times.items():
@@ -132,8 +157,9 @@ def main() -> None:
                       f"over {len(every)} switches")
                 browser.close()
         finally:
-            server.terminate()
-            server.wait(timeout=30)
+            for process in filter(None, (server, bare)):
+                process.terminate()
+                process.wait(timeout=30)
             if load:
                 load.terminate()
                 load.wait(timeout=60)

@@ -60,6 +60,7 @@ def open_toy(page, url: str, speed: int) -> float:
     """Open Concepts, set the speed, and return seconds until the toy's Play button was usable."""
     clock = time.perf_counter()
     page.goto(f"{url}/")  # Concepts is the default page; /concepts would open it behind a "Page not found" dialog
+    page.get_by_role("tab", name="▶ Toy GAN").click()  # the toy is drawn when its tab is opened
     page.get_by_role("button", name="Play", exact=True).wait_for()
     opened = time.perf_counter() - clock
     if speed != DEFAULT_SPEED:

@@ -91,8 +91,18 @@ def test_walk_through_every_page_training_a_tiny_run(server, page):
     page.goto(url)
     expect(page.get_by_role("heading", name="How a GAN learns")).to_be_visible()
     settle(page)
-    expect(page.locator(".katex").first).to_be_visible()
+    expect(page.get_by_role("heading", name="The two players")).to_be_visible()  # the first tab, alone
+    assert page.locator(".katex-display").count() == 0  # the equations' tab is not drawn yet
     shoot(page, "1_concepts")
+    page.get_by_role("tab", name="▶ Toy GAN").click()  # a tab is drawn when it is opened
+    expect(page.get_by_role("heading", name="Try it: a GAN you can watch")).to_be_visible()
+    page.get_by_role("button", name="Step", exact=True).click()
+    expect(page.get_by_test_id("stMetricValue").first).to_have_text("1")  # Iteration: the step was trained
+    settle(page)
+    shoot(page, "1_concepts_toy")
+    page.get_by_role("tab", name="Training step and mathematics").click()
+    expect(page.locator(".katex-display").first).to_be_visible()
+    settle(page)
 
     page.goto(f"{url}/train")
     expect(page.get_by_role("heading", name="Train a GAN")).to_be_visible()

@@ -160,10 +160,13 @@ def run_dir(runs_root, finished_run, tmp_path, monkeypatch) -> Path:
     return Path(shutil.copytree(finished_run, runs_root / finished_run.name))
 
 
-def open_page(page: str, lang: str | None = "zh") -> AppTest:
+def open_page(page: str, lang: str | None = "zh", section: str | None = None) -> AppTest:
+    """The page in lang; for Concepts, with its tab `section` open (pages/concepts.py SECTIONS)."""
     at = AppTest.from_file(APP, default_timeout=60)
     if lang:
         at.query_params["lang"] = lang
+    if section:
+        at.session_state["concepts_section"] = section
     at.switch_page(page)
     return at.run()
 
@@ -190,10 +193,23 @@ def test_lang_zh_in_the_address_renders_every_page_in_chinese(run_dir, page, hea
     assert at.query_params["lang"] == "zh"
 
 
+@pytest.mark.parametrize("section", ["toy", "maths", "uses", "article"])
+def test_every_tab_of_the_concepts_page_reads_in_chinese(section):
+    at = open_page("pages/concepts.py", section=section)
+    assert not at.exception and at.session_state["concepts_section"] == section
+    untranslated = [text for text in texts(at) if not CJK.search(text) and text not in ("—",)]
+    assert untranslated == []
+
+
 def test_chinese_pages_show_known_texts(run_dir):
     at = open_page("pages/concepts.py")
     assert "判别器 D" in at.get("graphviz_chart")[0].proto.spec
-    assert [tab.label for tab in at.tabs] == ["艺术", "图像", "视频", "音乐与音频", "文本"]
+    assert [tab.label for tab in at.tabs] == ["基本思想", "▶ 玩具 GAN", "训练步骤与数学", "优缺点、应用与未来",
+                                              "文章代码 · 常见问题"]
+    at.session_state["concepts_tabs_zh"] = "优缺点、应用与未来"  # a click on that tab
+    at.run()
+    assert [tab.label for tab in at.tabs][4:9] == ["艺术", "图像", "视频", "音乐与音频", "文本"]
+    at = open_page("pages/concepts.py", section="article")
     assert any("未定义的 `Reshape`" in block.value for block in at.markdown)
     at.switch_page("pages/live.py").run()
     assert {metric.label for metric in at.metric} >= {"状态", "轮次", "FDD · 真实数字 1.03"}

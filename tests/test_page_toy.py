@@ -20,6 +20,7 @@ def open_toy(lang: str | None = None) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=60)
     if lang:
         at.query_params["lang"] = lang
+    at.session_state["concepts_section"] = "toy"  # the Concepts page's tab that holds the toy
     at.switch_page("pages/concepts.py")
     at.run()
     assert not at.exception

@@ -21,16 +21,21 @@ def wait_until_ended(run_dir, timeout=180.0):
     return runs.read_status(run_dir)
 
 
-def test_concurrent_identical_submissions_start_one_process(runs_root):
+def test_concurrent_identical_submissions_start_one_process_which_is_reaped_when_it_ends(runs_root):
     cfg = tiny_config(seed=11)
     with ThreadPoolExecutor(8) as pool:
         results = list(pool.map(lambda _: launcher.submit(runs_root, cfg, Limits(max_concurrent=4)), range(8)))
     assert sorted(r.outcome for r in results) == ["attached"] * 7 + ["started"]
     assert len({r.run_dir for r in results}) == 1
+    pid = runs.read_status(results[0].run_dir).pid
     status = wait_until_ended(results[0].run_dir)
     assert status.state == "finished", (results[0].run_dir / "train.log").read_text()
     again = launcher.submit(runs_root, cfg)
     assert again.outcome == "finished" and again.epoch == cfg.epochs
+    deadline = time.monotonic() + 10
+    while Path(f"/proc/{pid}").exists():  # not left a zombie: it keeps its /proc entry until its parent waits
+        assert time.monotonic() < deadline, Path(f"/proc/{pid}/status").read_text()[:200]
+        time.sleep(0.1)
 
 
 def test_beyond_the_limit_runs_queue_in_order_and_the_next_starts_when_a_slot_frees(runs_root):
@@ -105,27 +110,15 @@ def test_cancelled_run_resumes_from_its_last_epoch(runs_root):
     assert steps == sorted(set(steps)) and steps[-1] == 6 * 1024 // 16
 
 
-def test_a_damaged_or_foreign_checkpoint_is_refused_before_resuming_and_nothing_is_lost(runs_root, tmp_path):
+def test_a_damaged_or_foreign_checkpoint_is_refused_before_resuming_and_nothing_is_lost(runs_root, finished_run):
     cfg = tiny_config(seed=41, epochs=2)
     run_dir = runs.create(runs_root, cfg)
     training.train(cfg.replace(epochs=1), run_dir)  # one epoch done, then "interrupted"
     runs.write_status(run_dir, state="interrupted")
     before = runs.read_metrics(run_dir), runs.read_quality(run_dir)
-    other = runs.create(tmp_path, tiny_config(seed=42))
-    training.train(tiny_config(seed=42), other)
-    for damage in ((other / "checkpoint.npz").read_bytes(), b"PK\x03\x04 damaged"):
+    for damage in ((finished_run / "checkpoint.npz").read_bytes(), b"PK\x03\x04 damaged"):  # another run's, broken
         (run_dir / "checkpoint.npz").write_bytes(damage)
         refused = launcher.submit(runs_root, cfg)
         assert refused.outcome == "unresumable" and refused.error.kind in ("checkpoint_foreign", "checkpoint_damaged")
         assert runs.read_status(run_dir).state == "interrupted" and not runs.read_status(run_dir).active
         assert (runs.read_metrics(run_dir), runs.read_quality(run_dir)) == before
-
-
-def test_finished_trainers_are_reaped_not_left_as_zombies(runs_root):
-    started = launcher.submit(runs_root, tiny_config(seed=51))
-    pid = runs.read_status(started.run_dir).pid
-    wait_until_ended(started.run_dir)
-    deadline = time.monotonic() + 10
-    while Path(f"/proc/{pid}").exists():  # a zombie keeps its /proc entry until its parent waits
-        assert time.monotonic() < deadline, Path(f"/proc/{pid}/status").read_text()[:200]
-        time.sleep(0.1)

@@ -113,7 +113,7 @@ def test_a_cross_field_error_names_the_field_and_starts_nothing(runs_root):
 
 
 @pytest.mark.slow
-def test_submitting_trains_once_in_another_process(runs_root):
+def test_submitting_trains_once_in_another_process_and_a_time_budget_sets_the_epochs(runs_root):
     cfg = tiny_config()
     at = open_train()
     fill(at, **TINY)
@@ -139,6 +139,17 @@ def test_submitting_trains_once_in_another_process(runs_root):
     assert not at.exception
     assert any(cfg.run_id in block.value and "finished 1/1" in block.value for block in at.markdown)
     assert not [b for b in at.button if b.key.startswith(("cancel_", "start_"))]
+
+    # The same form with a time budget: the epochs follow this machine's measured speed.
+    found = speed.Speed(seconds_per_image=0.01, startup_s=5.0, measured_at=time.time(), source="run")
+    speed.record(runs_root, cfg, found)  # 64 images: 0.64 s an epoch here
+    at.selectbox(key="train_budget").set_value(1).run()
+    assert "≈ **86 epochs**" in estimate_text(at)  # (60 s - 5 s start-up) / 0.64 s, rounded
+    submit(at)
+    budgeted = runs_root / cfg.replace(epochs=86).run_id
+    assert runs.read_config(budgeted).epochs == 86
+    launcher.cancel(budgeted)
+    wait_until_finished(budgeted)
 
 
 @pytest.mark.slow
@@ -244,24 +255,6 @@ def test_a_run_goes_out_as_a_zip_and_comes_back_in(runs_root, finished_run, tmp_
 
 def estimate_text(at: AppTest) -> str:
     return " ".join(m.value for m in at.markdown) + " ".join(c.value for c in at.caption)
-
-
-@pytest.mark.slow
-def test_a_time_budget_sets_the_epochs_from_this_machines_measured_speed(runs_root):
-    at = open_train()
-    fill(at, **TINY)
-    submit(at)  # the form's values are taken on submit; starts the 1-epoch tiny run
-    cfg = tiny_config()
-    wait_until_finished(runs_root / cfg.run_id)
-    found = speed.Speed(seconds_per_image=0.01, startup_s=5.0, measured_at=time.time(), source="run")
-    speed.record(runs_root, cfg, found)  # 64 images: 0.64 s an epoch here
-    at.selectbox(key="train_budget").set_value(1).run()
-    assert "≈ **86 epochs**" in estimate_text(at)  # (60 s - 5 s start-up) / 0.64 s, rounded
-    submit(at)
-    run_dir = runs_root / cfg.replace(epochs=86).run_id
-    assert runs.read_config(run_dir).epochs == 86
-    launcher.cancel(run_dir)
-    wait_until_finished(run_dir)
 
 
 def test_without_a_measurement_a_budget_starts_nothing_yet(runs_root):

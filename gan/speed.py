@@ -16,6 +16,7 @@ from gan.config import RunConfig
 
 MAX_AGE_SECONDS = 7 * 24 * 3600  # a measurement older than this is measured again
 PROBE_SECONDS = 5.0  # timed training steps in a probe, after tracing
+PROBE_ENV = "GAN_PROBE_SECONDS"  # a host's own probe length: shorter measures sooner, and noisier
 SAVES_SECONDS = 0.2  # the grid, generator.keras and the checkpoint after each epoch (measured: 0.1-0.2 s)
 BUDGETS_MINUTES = (1, 2, 5, 10)
 MAX_MINUTES = 24 * 60  # the longest time budget
@@ -156,6 +157,14 @@ def from_run(seconds_per_epoch: float, n_images: int, startup_s: float) -> Speed
     return Speed(seconds_per_epoch / n_images, startup_s, time.time(), "run")
 
 
+def probe_seconds() -> float:
+    """How long a probe times training steps: PROBE_SECONDS, or $GAN_PROBE_SECONDS (0.2 to 60)."""
+    try:
+        return min(max(float(os.environ.get(PROBE_ENV) or PROBE_SECONDS), 0.2), 60.0)
+    except ValueError:
+        return PROBE_SECONDS
+
+
 def probe(cfg: RunConfig, started: float, root: Path, seconds: float = PROBE_SECONDS) -> Speed:
     """Measure cfg's shape here: trace and time training steps on its data (the bundled digits for
     MNIST and Fashion-MNIST, an upload as stored under root) for about `seconds`, and one quality
@@ -195,7 +204,7 @@ def measure(root: Path, cfg: RunConfig, started: float) -> Speed:
     with runs.speed_probe_lock(root):
         found = lookup(root, cfg)
         if found is None:
-            found = probe(cfg, started, root)
+            found = probe(cfg, started, root, probe_seconds())
             record(root, cfg, found)
     return found
 

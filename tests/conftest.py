@@ -2,6 +2,7 @@
 
 import io
 import os
+import shutil
 import socket
 import subprocess
 from contextlib import contextmanager
@@ -133,6 +134,7 @@ def offline(request, monkeypatch):
     monkeypatch.setenv("GAN_BUNDLED_DATA", "1")
     monkeypatch.setenv("GAN_NO_SPEED_PROBE", "1")  # test_page_train's budget tests allow it
     monkeypatch.setenv("GAN_EVAL_SAMPLES", "256")  # runs score 256 digits, not 2,000: tests of quality set their own
+    monkeypatch.setenv("GAN_PROBE_SECONDS", "0.5")  # speed probes time 0.5 s of steps, not 5 s
     if request.node.get_closest_marker("network_allowed"):
         return
     real_connect = socket.socket.connect
@@ -168,6 +170,31 @@ def finished_run(tmp_path_factory) -> Path:
     run_dir = runs.create(root, cfg)
     assert training.train(cfg, run_dir) == "finished"
     return run_dir
+
+
+@pytest.fixture(scope="session")
+def other_run(tmp_path_factory) -> Path:
+    """A tiny run of another config (latent_dim 16) trained to the end: its checkpoint belongs to
+    another run than finished_run's."""
+    from gan import training
+
+    cfg = tiny_config(latent_dim=16)
+    run_dir = runs.create(tmp_path_factory.mktemp("other_runs"), cfg)
+    assert training.train(cfg, run_dir) == "finished"
+    return run_dir
+
+
+def copy_of(run_dir: Path, root: Path, epochs: int | None = None) -> Path:
+    """A copy of run_dir (a session run, which tests must not change) under root: what a test that
+    would otherwise train the same config again starts from. With `epochs`, the copy is the run of
+    the same config for that many epochs (a resume then has epochs left to train), holding the same
+    files: the checkpoint's config leaves epochs out."""
+    if epochs is None:
+        return Path(shutil.copytree(run_dir, root / run_dir.name))
+    cfg = runs.read_config(run_dir).replace(epochs=epochs)
+    copy = Path(shutil.copytree(run_dir, runs.run_path(root, cfg.run_id), ignore=shutil.ignore_patterns("config.json")))
+    runs.create(root, cfg)
+    return copy
 
 
 @pytest.fixture(scope="session")

@@ -56,12 +56,10 @@ def test_the_command_line_refuses_an_uneven_split_before_making_a_run(runs_root,
     assert not list(runs_root.iterdir())
 
 
-@pytest.mark.slow
-def test_a_run_the_dashboard_starts_on_too_many_devices_fails_saying_why(runs_root):
+def test_a_run_the_dashboard_starts_on_too_many_devices_fails_saying_why(runs_root, monkeypatch, in_process):
     run_dir = runs.create(runs_root, tiny_config(batch_size=16))
-    env = {**os.environ, devices.ENV: "3", "CUDA_VISIBLE_DEVICES": ""}  # as the launcher passes it on
-    done = subprocess.run([sys.executable, "-m", "gan.train", "--run", run_dir.name, "--runs-dir", str(runs_root)],
-                          cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+    monkeypatch.setenv(devices.ENV, "3")  # as the launcher passes it on to the trainer it starts
+    done = in_process(train.main, "--run", run_dir.name, "--runs-dir", runs_root)
     assert done.returncode == 1 and "batch_size 16 does not split evenly over 3 devices" in done.stderr
     status = runs.read_status(run_dir)
     assert status.state == "failed" and status.error.kind == "devices_batch" and status.epoch == 0
@@ -79,9 +77,9 @@ def test_the_gpu_requirements_are_the_runtimes_with_cuda_tensorflow_instead_of_t
 
 
 def train_runs(root: str) -> None:
-    """In a fresh process, whose CPU can still be split in two: the runs the slow test compares.
-    mlp: one device for two epochs; two devices for one, resumed on two; one device for one,
-    resumed on two. dcgan_lean, augmented (wgan_gp, so the gradient penalty sees augmented images
+    """In a fresh process, whose CPU can still be split in two: the runs the slow tests compare.
+    mlp for two epochs: one device for the first, resumed on two; two devices for the first,
+    resumed on one. dcgan_lean, augmented (wgan_gp, so the gradient penalty sees augmented images
     too): one epoch on one device and on two."""
     from gan import training
 
@@ -89,8 +87,9 @@ def train_runs(root: str) -> None:
     mlp = tiny_config(architecture="mlp", loss="hinge", conditional=True, g_top_k=0.75, ema_decay=0.999, epochs=2)
     lean = tiny_config(architecture="dcgan_lean", loss="wgan_gp", conditional=True, g_top_k=0.75,
                        augment="color,translation,cutout")
-    plan = {"one": [(mlp, 1)], "two": [(mlp.replace(epochs=1), 2), (mlp, 2)],
-            "one_then_two": [(mlp.replace(epochs=1), 1), (mlp, 2)], "lean_one": [(lean, 1)], "lean_two": [(lean, 2)]}
+    first = mlp.replace(epochs=1)
+    plan = {"one_then_two": [(first, 1), (mlp, 2)], "two_then_one": [(first, 2), (mlp, 1)],
+            "lean_one": [(lean, 1)], "lean_two": [(lean, 2)]}
     for name, steps in plan.items():
         run_dir = runs.create(Path(root) / name, steps[-1][0])
         for cfg, count in steps:
@@ -130,14 +129,15 @@ def assert_close(expected: list[dict], got: list[dict], rtol: float, atol: float
 
 @pytest.mark.slow
 def test_two_devices_lose_what_one_does_and_resume_either_way(compared):
-    one = rows(compared, "one")
-    assert [row["step"] for row in one] == [4, 8]
-    assert_close(one, rows(compared, "two"), RTOL, ATOL)
-    assert_close(one, rows(compared, "one_then_two"), RTOL, ATOL)
-    two, resumed = status(compared, "two"), status(compared, "one_then_two")
-    assert two.device == resumed.device == "2× CPU (MirroredStrategy)"
-    assert two.state == resumed.state == "finished" and two.resumed_from == resumed.resumed_from == 1
-    assert status(compared, "one").device == "CPU"  # no GPU on the machines these tests run on
+    # Epoch 1 on one device against two; epoch 2 resumed on two against resumed on one. (A resume
+    # on one device continues exactly as training straight on: tests/test_training.py.)
+    one_first = rows(compared, "one_then_two")
+    assert [row["step"] for row in one_first] == [4, 8]
+    assert_close(one_first, rows(compared, "two_then_one"), RTOL, ATOL)
+    on_two, on_one = status(compared, "one_then_two"), status(compared, "two_then_one")
+    assert on_two.device == "2× CPU (MirroredStrategy)"
+    assert on_one.device == "CPU"  # no GPU on the machines these tests run on
+    assert on_two.state == on_one.state == "finished" and on_two.resumed_from == on_one.resumed_from == 1
 
 
 @pytest.mark.slow

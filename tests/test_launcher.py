@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from gan import launcher, owners, runs, speed, training, waitlist
+from gan import launcher, owners, runs, speed, waitlist
 from gan.limits import Limits
-from tests.conftest import tiny_config
+from tests.conftest import copy_of, tiny_config
 
 pytestmark = pytest.mark.slow  # every test here starts trainer processes
 
@@ -94,7 +94,7 @@ def test_start_estimates_follow_the_training_runs_eta_and_the_measured_speeds(ru
 
 
 def test_cancelled_run_resumes_from_its_last_epoch(runs_root):
-    cfg = tiny_config(seed=31, n_images=1024, epochs=6)
+    cfg = tiny_config(seed=31, n_images=256, epochs=6)  # 16 steps an epoch: five epochs left to cancel in
     started = launcher.submit(runs_root, cfg)
     deadline = time.monotonic() + 180
     while runs.read_status(started.run_dir).epoch < 1:
@@ -107,16 +107,16 @@ def test_cancelled_run_resumes_from_its_last_epoch(runs_root):
     assert resumed.outcome == "resumed" and resumed.epoch == stopped.epoch
     assert wait_until_ended(started.run_dir).state == "finished"
     steps = [r["step"] for r in runs.read_metrics(started.run_dir)]
-    assert steps == sorted(set(steps)) and steps[-1] == 6 * 1024 // 16
+    assert steps == sorted(set(steps)) and steps[-1] == 6 * 256 // 16
 
 
-def test_a_damaged_or_foreign_checkpoint_is_refused_before_resuming_and_nothing_is_lost(runs_root, finished_run):
-    cfg = tiny_config(seed=41, epochs=2)
-    run_dir = runs.create(runs_root, cfg)
-    training.train(cfg.replace(epochs=1), run_dir)  # one epoch done, then "interrupted"
+def test_a_damaged_or_foreign_checkpoint_is_refused_before_resuming_and_nothing_is_lost(runs_root, finished_run,
+                                                                                         other_run):
+    cfg = tiny_config(epochs=2)
+    run_dir = copy_of(finished_run, runs_root, epochs=2)  # one epoch of two done, then "interrupted"
     runs.write_status(run_dir, state="interrupted")
     before = runs.read_metrics(run_dir), runs.read_quality(run_dir)
-    for damage in ((finished_run / "checkpoint.npz").read_bytes(), b"PK\x03\x04 damaged"):  # another run's, broken
+    for damage in ((other_run / "checkpoint.npz").read_bytes(), b"PK\x03\x04 damaged"):  # another run's, broken
         (run_dir / "checkpoint.npz").write_bytes(damage)
         refused = launcher.submit(runs_root, cfg)
         assert refused.outcome == "unresumable" and refused.error.kind in ("checkpoint_foreign", "checkpoint_damaged")

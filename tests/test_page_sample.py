@@ -14,7 +14,7 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from gan import quality, runs, sampling, training
-from tests.conftest import tiny_config
+from tests.conftest import copy_of, tiny_config
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
@@ -28,7 +28,7 @@ def no_pretrained(tmp_path, monkeypatch):
 @pytest.fixture
 def run_dir(runs_root, finished_run) -> Path:
     """A copy of the tiny finished run in this test's runs root, free to damage."""
-    return Path(shutil.copytree(finished_run, runs_root / finished_run.name))
+    return copy_of(finished_run, runs_root)
 
 
 @pytest.fixture(scope="module")

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from gan import config, launcher, owners, quota, runs, speed, training
+from gan import config, launcher, owners, quota, runs, speed
 from gan.errors import UserError
 from gan.limits import Limits
-from tests.conftest import TINY, tiny_config
+from tests.conftest import TINY, copy_of, tiny_config
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 TRAIN_TIMEOUT_S = 120
@@ -179,10 +179,8 @@ def test_a_ray_run_the_cluster_has_not_started_says_so_and_cancels_at_once(runs_
 
 
 @pytest.mark.slow
-def test_stopped_runs_can_resume_and_failed_runs_show_their_error(runs_root):
-    cfg = tiny_config(epochs=2)
-    failed = runs.create(runs_root, cfg)
-    training.train(cfg.replace(epochs=1), failed)  # one complete epoch, then a crash
+def test_stopped_runs_can_resume_and_failed_runs_show_their_error(runs_root, finished_run):
+    failed = copy_of(finished_run, runs_root, epochs=2)  # one complete epoch of two, then a crash
     crash = UserError("training_crashed", "MemoryError: out of memory", type="MemoryError")
     runs.write_status(failed, state="failed", error=crash)
     at = open_train()
@@ -193,14 +191,11 @@ def test_stopped_runs_can_resume_and_failed_runs_show_their_error(runs_root):
     assert wait_until_finished(failed).state == "finished"
 
 
-def test_resuming_from_a_foreign_checkpoint_is_refused_on_the_page_and_nothing_is_lost(runs_root, tmp_path):
-    cfg = tiny_config(epochs=2)
-    run_dir = runs.create(runs_root, cfg)
-    training.train(cfg.replace(epochs=1), run_dir)
+def test_resuming_from_a_foreign_checkpoint_is_refused_on_the_page_and_nothing_is_lost(runs_root, finished_run,
+                                                                                       other_run):
+    run_dir = copy_of(finished_run, runs_root, epochs=2)
     runs.write_status(run_dir, state="interrupted")
-    other = runs.create(tmp_path, tiny_config(latent_dim=16))
-    training.train(tiny_config(latent_dim=16), other)
-    (run_dir / "checkpoint.npz").write_bytes((other / "checkpoint.npz").read_bytes())
+    (run_dir / "checkpoint.npz").write_bytes((other_run / "checkpoint.npz").read_bytes())
     rows = runs.read_metrics(run_dir), runs.read_quality(run_dir)
     at = open_train()
     at.button(key=f"start_{run_dir.name}").click().run()

@@ -38,6 +38,15 @@ def test_a_budget_buys_the_epochs_whose_wall_time_comes_closest(budget, epochs):
     assert speed.plan(60, found, 10_000, elapsed_s=20.0, startup_s=1.0).epochs == 4
 
 
+@pytest.mark.parametrize(("value", "seconds"), [(None, 5.0), ("0.5", 0.5), ("0", 0.2), ("1e9", 60.0),
+                                                ("soon", 5.0)])
+def test_a_host_sets_how_long_a_probe_times_steps_within_bounds(monkeypatch, value, seconds):
+    monkeypatch.delenv(speed.PROBE_ENV)
+    if value is not None:
+        monkeypatch.setenv(speed.PROBE_ENV, value)
+    assert speed.probe_seconds() == seconds
+
+
 @pytest.mark.slow
 def test_a_probe_measures_this_machine_and_caches_it(runs_root):
     cfg = tiny_config(n_images=512)

@@ -1,7 +1,6 @@
 """A trainer's start-up: its phases in status.json, and a cancel that ends it before training begins."""
 
 import os
-import shutil
 import threading
 import time
 from pathlib import Path
@@ -9,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from gan import launcher, runs, startup
-from tests.conftest import tiny_config
+from tests.conftest import copy_of, tiny_config
 
 
 def wait_for(condition, timeout=60.0):
@@ -85,7 +84,7 @@ class Heard:
 def test_training_reports_each_phase_including_the_epoch_it_restores(runs_root, finished_run):
     from gan import training
 
-    run_dir = Path(shutil.copytree(finished_run, runs_root / finished_run.name))
+    run_dir = copy_of(finished_run, runs_root)
     heard = Heard()
     cfg = runs.read_config(run_dir).replace(epochs=2)  # one more epoch than it has
     assert training.train(cfg, run_dir, start=heard) == "finished"
@@ -104,3 +103,5 @@ def test_a_run_cancelled_while_loading_tensorflow_stops_and_keeps_nothing_half_d
     assert not (started.run_dir / "metrics.csv").exists()
     resumed = launcher.submit(runs_root, tiny_config(seed=61, epochs=3))
     assert resumed.outcome == "started"
+    launcher.cancel(resumed.run_dir)  # at once, too: no trainer left to train on after the test
+    wait_for(lambda: not runs.read_status(resumed.run_dir).active)

@@ -25,9 +25,11 @@ def submit(root: Path, *args: str, **env: str) -> dict:
 
 
 @pytest.mark.slow
-def test_three_submissions_start_queue_and_all_finish_in_order_with_no_page_open(runs_root):
-    answers = [submit(runs_root, "--set", f"seed={seed}", GAN_MAX_CONCURRENT="1") for seed in (1, 2, 3)]
-    assert [(a["outcome"], a.get("position")) for a in answers] == [("started", None), ("queued", 1), ("queued", 2)]
+def test_two_submissions_start_queue_and_both_finish_in_order_with_no_page_open(runs_root):
+    # The second starts when the first trainer ends and passes its slot on. (Places further back in
+    # line, withdrawing and a cancel passing the slot on: tests/test_launcher.py.)
+    answers = [submit(runs_root, "--set", f"seed={seed}", GAN_MAX_CONCURRENT="1") for seed in (1, 2)]
+    assert [(a["outcome"], a.get("position")) for a in answers] == [("started", None), ("queued", 1)]
     assert submit(runs_root, "--set", "seed=2", GAN_MAX_CONCURRENT="1")["position"] == 1  # same config, same place
     deadline = time.monotonic() + 240
     while not all(runs.read_status(runs_root / a["run"]).state == "finished" for a in answers):

@@ -1,11 +1,12 @@
 """Shared fixtures: no network in unit tests, bundled data only, and a tiny finished run."""
 
+import fcntl
 import io
 import os
 import shutil
 import socket
 import subprocess
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 import numpy as np
@@ -177,31 +178,40 @@ def runs_root(tmp_path, monkeypatch) -> Path:
     return root
 
 
-@pytest.fixture(scope="session")
-def finished_run(tmp_path_factory) -> Path:
-    """A tiny run trained to the end in this process: metrics, one sample grid, generator.keras."""
-
+def session_run(tmp_path_factory, name: str, cfg: RunConfig, dataset: data.Dataset | None = None) -> Path:
+    """The run of cfg, trained to the end once for the whole session however many xdist workers
+    ask: the first to ask trains it (on `dataset`, else the bundled digits) under a lock, the others
+    wait for it and read it. Tests must not change it: copy_of gives them a copy to change."""
     from gan import training
 
-    os.environ["GAN_BUNDLED_DATA"] = "1"
+    os.environ["GAN_BUNDLED_DATA"] = "1"  # session fixtures start before the tests' own environment
     os.environ["GAN_EVAL_SAMPLES"] = "256"
-    root = tmp_path_factory.mktemp("shared_runs")
-    cfg = tiny_config()
-    run_dir = runs.create(root, cfg)
-    assert training.train(cfg, run_dir) == "finished"
-    return run_dir
+    base = tmp_path_factory.getbasetemp()  # under xdist, one folder per worker in the session's folder
+    shared = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "session_runs"
+    shared.mkdir(exist_ok=True)
+    root, trained = shared / name, shared / f"{name}.trained"
+    with open(shared / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # held until the file closes
+        if not trained.exists():
+            shutil.rmtree(root, ignore_errors=True)  # a worker that died while training it
+            run_dir = runs.create(root, cfg)
+            with training_on(dataset) if dataset is not None else nullcontext():
+                assert training.train(cfg, run_dir) == "finished"
+            trained.touch()
+    return runs.run_path(root, cfg.run_id)
+
+
+@pytest.fixture(scope="session")
+def finished_run(tmp_path_factory) -> Path:
+    """A tiny run trained to the end: metrics, one sample grid, generator.keras."""
+    return session_run(tmp_path_factory, "finished", tiny_config())
 
 
 @pytest.fixture(scope="session")
 def other_run(tmp_path_factory) -> Path:
     """A tiny run of another config (latent_dim 16) trained to the end: its checkpoint belongs to
     another run than finished_run's."""
-    from gan import training
-
-    cfg = tiny_config(latent_dim=16)
-    run_dir = runs.create(tmp_path_factory.mktemp("other_runs"), cfg)
-    assert training.train(cfg, run_dir) == "finished"
-    return run_dir
+    return session_run(tmp_path_factory, "other", tiny_config(latent_dim=16))
 
 
 def copy_of(run_dir: Path, root: Path, epochs: int | None = None) -> Path:
@@ -220,12 +230,4 @@ def copy_of(run_dir: Path, root: Path, epochs: int | None = None) -> Path:
 @pytest.fixture(scope="session")
 def colour_run(tmp_path_factory) -> Path:
     """A tiny conditional dcgan_lean run trained to the end on 96 coloured 32 x 32 shapes of 3 classes."""
-    from gan import training
-
-    os.environ["GAN_EVAL_SAMPLES"] = "256"
-    root = tmp_path_factory.mktemp("colour_runs")
-    cfg = tiny_config(**COLOUR)
-    run_dir = runs.create(root, cfg)
-    with training_on(coloured_shapes(96)):
-        assert training.train(cfg, run_dir) == "finished"
-    return run_dir
+    return session_run(tmp_path_factory, "colour", tiny_config(**COLOUR), coloured_shapes(96))

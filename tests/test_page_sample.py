@@ -13,8 +13,8 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from gan import quality, runs, sampling, training
-from tests.conftest import copy_of, tiny_config
+from gan import quality, runs, sampling
+from tests.conftest import copy_of, session_run, tiny_config
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
@@ -31,13 +31,9 @@ def run_dir(runs_root, finished_run) -> Path:
     return copy_of(finished_run, runs_root)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def conditional_run(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("conditional_runs")
-    cfg = tiny_config(conditional=True)
-    run_dir = runs.create(root, cfg)
-    assert training.train(cfg, run_dir) == "finished"
-    return run_dir
+    return session_run(tmp_path_factory, "conditional", tiny_config(conditional=True))
 
 
 def open_sample() -> AppTest:

@@ -7,19 +7,15 @@ import math
 import numpy as np
 import pytest
 
-from gan import data, runs, sampling, training, verdict
-from tests.conftest import tiny_config
+from gan import data, runs, sampling, verdict
+from tests.conftest import session_run, tiny_config
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def judged_run(tmp_path_factory):
     """A tiny conditional nonsat run trained two epochs on 256 digits (about 30 steps): long enough
     for D to tell real digits from its generator's."""
-    root = tmp_path_factory.mktemp("verdict_runs")
-    cfg = tiny_config(n_images=256, epochs=2, loss="nonsat", conditional=True)
-    run_dir = runs.create(root, cfg)
-    assert training.train(cfg, run_dir) == "finished"
-    return run_dir
+    return session_run(tmp_path_factory, "judged", tiny_config(n_images=256, epochs=2, loss="nonsat", conditional=True))
 
 
 @pytest.fixture(scope="module")

@@ -77,7 +77,7 @@ def main() -> None:
     args = parser.parse_args()
     commit = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", args.commit], check=True,
                             capture_output=True, text=True).stdout.strip()
-    print(f"machine: {speed.machine()}, {len(os.sched_getaffinity(0))} cores")
+    print(f"machine: {speed.machine()}")
     print(f"commit {commit}, " + (f"slow host: a busy loop on each core at {args.hog_shares} shares against the "
                                   f"suite's {SUITE_SHARES}" if args.slow_host else "native"))
     hogs, suite_group = [], None

@@ -3,7 +3,6 @@ import json
 import os
 import stat
 import zipfile
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,6 +10,7 @@ import pytest
 from gan import archive, launcher, owners, runs, sampling
 from gan.archive import ArchiveError, ImportLimits
 from gan.config import RunConfig
+from tests.conftest import copy_of
 
 
 @pytest.fixture(scope="module")
@@ -115,7 +115,7 @@ def test_the_near_copy_strip_travels_with_the_run_and_a_damaged_one_is_refused(f
 
     from tests.test_runs import copies_record
 
-    run_dir = Path(shutil.copytree(finished_run, tmp_path / finished_run.name))
+    run_dir = copy_of(finished_run, tmp_path)
     runs.save_copies(run_dir, copies_record())
     blob = archive.export_run(run_dir)
     imported = archive.import_run(blob, runs_root)

@@ -3,7 +3,6 @@ exists, and the app renders every page in Chinese from ?lang=zh or the sidebar s
 
 import ast
 import re
-import shutil
 import unicodedata
 from collections import Counter
 from pathlib import Path
@@ -12,6 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from gan import config, curves, data, quality, runs, sampling
+from tests.conftest import copy_of
 from ui import common, i18n, quality_view
 
 REPO = Path(__file__).resolve().parents[1]
@@ -157,7 +157,7 @@ def test_collapse_warnings_are_reworded_in_chinese(monkeypatch):
 @pytest.fixture
 def run_dir(runs_root, finished_run, tmp_path, monkeypatch) -> Path:
     monkeypatch.setattr(sampling, "PRETRAINED", tmp_path / "pretrained")
-    return Path(shutil.copytree(finished_run, runs_root / finished_run.name))
+    return copy_of(finished_run, runs_root)
 
 
 def open_page(page: str, lang: str | None = "zh", section: str | None = None) -> AppTest:

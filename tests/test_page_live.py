@@ -14,6 +14,7 @@ from streamlit.testing.v1 import AppTest
 
 from gan import runs, sampling
 from gan.limits import Limits
+from tests.conftest import copy_of
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
@@ -21,7 +22,7 @@ APP = str(Path(__file__).resolve().parents[1] / "app.py")
 @pytest.fixture
 def run_dir(runs_root, finished_run) -> Path:
     """A copy of the tiny finished run in this test's runs root, free to damage."""
-    return Path(shutil.copytree(finished_run, runs_root / finished_run.name))
+    return copy_of(finished_run, runs_root)
 
 
 def open_live() -> AppTest:
@@ -274,7 +275,7 @@ def test_text_from_run_files_is_shown_as_plain_text_not_markdown(run_dir):
 
 
 def test_a_colour_run_shows_its_colour_grids_and_no_digit_quality(runs_root, colour_run):
-    shutil.copytree(colour_run, runs_root / colour_run.name)
+    copy_of(colour_run, runs_root)
     at = open_live()
     assert not at.exception
     assert "finished" in texts(at.metric)

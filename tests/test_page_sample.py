@@ -92,7 +92,7 @@ def test_run_without_a_generator_yet_says_why(run_dir):
 
 
 def test_conditional_generator_draws_the_chosen_digit(runs_root, conditional_run):
-    shutil.copytree(conditional_run, runs_root / conditional_run.name)
+    copy_of(conditional_run, runs_root)
     at = open_sample()
     assert not at.exception
     digit = at.radio(key="sample_digit")
@@ -232,7 +232,7 @@ def test_an_uploaded_digit_is_read_and_found_in_the_generators_imagination(runs_
 
 
 def test_a_colour_run_draws_its_own_classes_and_nothing_reads_them_as_digits(runs_root, colour_run):
-    shutil.copytree(colour_run, runs_root / colour_run.name)
+    copy_of(colour_run, runs_root)
     at = open_sample()
     assert not at.exception
     assert "32×32 colour images" in texts(at.caption) and "Its classes: square, disc, bar." in texts(at.caption)
@@ -253,7 +253,7 @@ def test_a_colour_run_draws_its_own_classes_and_nothing_reads_them_as_digits(run
 
 
 def test_a_colour_run_reads_in_chinese(runs_root, colour_run):
-    shutil.copytree(colour_run, runs_root / colour_run.name)
+    copy_of(colour_run, runs_root)
     at = AppTest.from_file(APP, default_timeout=60)
     at.query_params["lang"] = "zh"
     at.switch_page("pages/sample.py").run()
@@ -316,7 +316,7 @@ def test_a_drawing_is_read_found_on_request_and_walked_and_the_bundled_generator
 
 
 def test_the_runs_discriminator_gives_its_verdict_on_the_scale_of_its_loss(runs_root, conditional_run, seven):
-    shutil.copytree(conditional_run, runs_root / conditional_run.name)
+    copy_of(conditional_run, runs_root)
     at = draw(open_sample(), seven)
     assert not at.exception
     (score,) = [m for m in at.metric if m.label == "D's raw score"]
@@ -331,7 +331,7 @@ def test_the_runs_discriminator_gives_its_verdict_on_the_scale_of_its_loss(runs_
 
 def test_a_run_without_a_discriminator_offers_one_that_has(runs_root, conditional_run, seven, monkeypatch):
     monkeypatch.setattr(sampling, "PRETRAINED", REAL_PRETRAINED)
-    shutil.copytree(conditional_run, runs_root / conditional_run.name)
+    copy_of(conditional_run, runs_root)
     at = draw(open_sample(), seven)
     assert not at.exception
     assert at.selectbox(key="sample_run").value == REAL_PRETRAINED

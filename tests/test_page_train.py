@@ -221,10 +221,9 @@ def test_demo_mode_hides_server_settings_and_caps_the_form(runs_root, monkeypatc
 
 def test_a_run_goes_out_as_a_zip_and_comes_back_in(runs_root, finished_run, tmp_path):
     import io
-    import shutil
     import zipfile
 
-    shutil.copytree(finished_run, runs_root / finished_run.name)
+    copy_of(finished_run, runs_root)
     at = open_train()
     export = at.download_button(key="share_export")
     assert export.label.startswith("Download run")

@@ -33,7 +33,7 @@ sys.path.insert(0, str(REPO))
 os.environ["GAN_BUNDLED_DATA"] = "1"
 
 from bench import app_server  # noqa: E402
-from gan import runs, train  # noqa: E402
+from gan import memory, runs, train  # noqa: E402
 
 DRILL_ARGS = ["--preset", "quick", "--epochs", "6", "--set", "n_images=1024", "--set", "batch_size=32",
               "--set", "latent_dim=16", "--set", "seed=7"]
@@ -96,13 +96,6 @@ def kill_drill(kills: int, root: Path) -> tuple[int, int]:
     return survived if final_ok else 0, tried
 
 
-def _peak_rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
 def _trainer_pids() -> set[int]:
     found = set()
     for proc in Path("/proc").iterdir():
@@ -161,7 +154,7 @@ def load_drill(sessions: int, root: Path) -> None:
             page.goto(f"{url}/{'live' if i % 2 else 'sample'}", wait_until="commit")
         for page in pages:
             page.wait_for_selector("[data-testid='stImage']")
-        rss = _peak_rss_mb(server.pid)
+        rss = memory.peak_mb(server.pid)
         browser.close()
     watching.set()
     watcher.join()

@@ -2,10 +2,7 @@
 plain loop over compiled steps (fit() added seconds of idle waiting per epoch on small CPUs), and
 a recorder that writes everything through the run store."""
 
-import contextlib
 import os
-import resource
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -16,7 +13,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from gan import augment, data, images, losses, models, pace, quality, runs, scoring, speed
+from gan import augment, data, images, losses, memory, models, pace, quality, runs, scoring, speed
 from gan import devices as gan_devices
 from gan.config import RunConfig
 from gan.errors import UserError
@@ -369,7 +366,7 @@ class Recorder:
         runs.append_metrics(self.run_dir, [row])
         self.window_start, self.window_clock = (self.batches_done, logs), now
         runs.write_status(self.run_dir, step=self.step, steps_total=self.steps_per_epoch * self.gan.cfg.epochs,
-                          images_per_s=self.last_rate, peak_memory_mb=peak_memory_mb(),
+                          images_per_s=self.last_rate, peak_memory_mb=memory.peak_mb(),
                           eta_s=self.eta(), heartbeat=time.time())
         self.logs = logs
 
@@ -438,19 +435,6 @@ class Heartbeat:
     def __exit__(self, *exc):
         self.stopped.set()
         self.thread.join()
-
-
-def peak_memory_mb() -> float:
-    """This process's peak resident memory so far, in MB.
-
-    Linux's VmHWM belongs to this process's own memory map. ru_maxrss does not: it survives
-    fork + exec, so a trainer started by a 2 GB server would report the server's peak.
-    """
-    with contextlib.suppress(OSError, ValueError, StopIteration):
-        lines = Path("/proc/self/status").read_text().splitlines()
-        return round(int(next(line for line in lines if line.startswith("VmHWM:")).split()[1]) / 1024, 1)
-    unit = 2**20 if sys.platform == "darwin" else 1024  # ru_maxrss: bytes on macOS, KiB elsewhere
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / unit, 1)
 
 
 def prepare_data(cfg: RunConfig, root: Path | None = None) -> data.Dataset:

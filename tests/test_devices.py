@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from gan import devices, runs, train
-from tests.conftest import tiny_config
+from tests.conftest import made_once, tiny_config
 
 REPO = Path(__file__).resolve().parents[1]
 # One device against two on the same global batches, compared on the metrics rows (each epoch's
@@ -96,15 +96,19 @@ def train_runs(root: str) -> None:
             assert training.train(cfg, run_dir, devices=count) == "finished"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def compared(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("devices")
-    # Hidden GPUs: the runs are on logical CPUs on any machine.
-    env = {**os.environ, "GAN_BUNDLED_DATA": "1", "GAN_EVAL_SAMPLES": "256", "CUDA_VISIBLE_DEVICES": ""}
-    code = f"from tests.test_devices import train_runs; train_runs({str(root)!r})"
-    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True, timeout=420)
-    assert done.returncode == 0, done.stderr[-3000:]
-    return root
+    """The runs of train_runs, trained once for the session (made_once: xdist may run this module's
+    two slow tests in two workers, and a module's fixture would then train them in each)."""
+    def train_in_a_fresh_process(root: Path) -> None:
+        # Hidden GPUs: the runs are on logical CPUs on any machine.
+        env = {**os.environ, "GAN_BUNDLED_DATA": "1", "GAN_EVAL_SAMPLES": "256", "CUDA_VISIBLE_DEVICES": ""}
+        code = f"from tests.test_devices import train_runs; train_runs({str(root)!r})"
+        done = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True,
+                              timeout=420)
+        assert done.returncode == 0, done.stderr[-3000:]
+
+    return made_once(tmp_path_factory, "devices", train_in_a_fresh_process)
 
 
 def run(root: Path, name: str) -> Path:

@@ -37,7 +37,9 @@ def pytest_configure(config) -> None:
 def pytest_collection_modifyitems(config, items) -> None:
     """The end-to-end tests (marked slow: trainers, a cluster, the browser) first, in their own order:
     each takes a minute or more on a slow host, and one started last would leave the other workers
-    idle while it runs; the quick tests then fill in around them."""
+    idle while it runs; the quick tests then fill in around them. (pyproject's --maxschedchunk 1
+    hands tests out one or two at a time: xdist's default first chunks, a quarter of each worker's
+    share, put every end-to-end test in the first worker, one after another.)"""
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)  # stable: file order otherwise
 
 

@@ -162,7 +162,7 @@ def earlier_tests_frozen():
     earlier tests left alive: a tiny run trained in the worker alone leaves about 11,000 objects
     (its traced train step's graph). Frozen, the collections skip them. Measured on the page and
     training tests in one process: 133 s of CPU without, 112 s with; the price is the reference
-    cycles earlier tests left, never freed (the worker's peak memory 1.38 GB without, 1.56 GB with)."""
+    cycles earlier tests left, never freed (that process's peak memory: 1.38 GB without, 1.56 GB with)."""
     gc.freeze()
 
 

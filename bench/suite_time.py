@@ -6,7 +6,8 @@ Run from the repository root (5–15 minutes; --slow-host needs root and Linux's
 It clones this repository at REV (default HEAD) into a temporary folder and runs
 `python -m pytest -p no:cacheprovider -q` there with this Python (so with this environment's
 packages, as the README's test command runs it in its .venv), then prints the wall time, the CPU
-time of everything the suite started, and pytest's summary line.
+time of pytest and of the processes it waited for (resource.RUSAGE_CHILDREN: daemons that outlive
+their parent, as some of Ray's do, are not counted), and pytest's summary line.
 
 --slow-host slows every core, as on a host whose cores are slower, by making the suite share each
 one: a busy loop pinned to each core runs in a cgroup ("gan-hog") of --hog-shares CPU shares, the

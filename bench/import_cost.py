@@ -1,13 +1,16 @@
 """What loading TensorFlow costs a new process: every trainer, every speed probe and the server's
 first Sample page pay it before they do anything, and on a slow host it is most of a run's start-up.
 
-Run from the repository root (under a minute):
+Run from the repository root (about a minute):
     python -m bench.import_cost [--repeats 7]
 
-It starts --repeats fresh Pythons, one after another, that import what a trainer imports
-(`gan.training`: TensorFlow and Keras), and prints the median and worst wall and CPU seconds, with
-the versions of the libraries whose import time has changed between releases (ml_dtypes 0.7.0 took
-0.6–0.9 s of CPU on its own here, 0.6.0 about 0.03 s). It prints figures; it asserts nothing.
+It starts fresh Pythons, one after another, that import what a trainer imports (TensorFlow and
+Keras, then `gan.training`), in two ways taken in turn: as the command lines do it
+(`gan.cli.import_tensorflow_quietly`, which keeps pandas out of Keras' import) and as a plain
+`import gan.training` (Keras then imports pandas). It prints each way's median and worst wall
+seconds, median CPU seconds and median peak memory, with the versions of the libraries whose import
+time has changed between releases (ml_dtypes 0.7.0 took 0.6–0.9 s of CPU on its own here, 0.6.0
+about 0.03 s). It prints figures; it asserts nothing.
 """
 
 import argparse
@@ -25,15 +28,23 @@ REPO = Path(__file__).resolve().parents[1]
 WATCHED = ("tensorflow-cpu", "tensorflow", "keras", "ml_dtypes", "numpy")
 
 
-def one_import() -> tuple[float, float]:
-    """(wall seconds, CPU seconds) of a fresh Python importing gan.training."""
+WAYS = {
+    "as the command lines import it (pandas kept out)":
+        "from gan import cli; cli.import_tensorflow_quietly(); import gan.training",
+    "plain `import gan.training` (Keras imports pandas)": "import gan.training",
+}
+PEAK = "; import resource; print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+
+
+def one_import(code: str) -> tuple[float, float, float]:
+    """(wall seconds, CPU seconds, peak MB) of a fresh Python running code."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     clock = time.perf_counter()
-    subprocess.run([sys.executable, "-c", "import gan.training"], cwd=REPO, check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    done = subprocess.run([sys.executable, "-c", code + PEAK], cwd=REPO, check=True, capture_output=True, text=True)
     wall = time.perf_counter() - clock
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu, int(done.stdout.split()[-1]) / 1024
 
 
 def installed(name: str) -> str | None:
@@ -49,12 +60,17 @@ def main() -> None:
     args = parser.parse_args()
     print(f"machine: {speed.machine()}")
     print("versions: " + ", ".join(f"{name} {version}" for name in WATCHED if (version := installed(name))))
-    one_import()  # the disk's cache warmed, as on a server that has started a trainer before
-    times = [one_import() for _ in range(args.repeats)]
-    walls, cpus = [wall for wall, _ in times], [cpu for _, cpu in times]
-    print(f"import gan.training in a new process: median {statistics.median(walls):.2f} s wall "
-          f"(worst {max(walls):.2f} s), {statistics.median(cpus):.2f} s CPU, over {args.repeats} processes")
-
+    for code in WAYS.values():
+        one_import(code)  # the disk's cache warmed, as on a server that has started a trainer before
+    times = {way: [] for way in WAYS}
+    for _ in range(args.repeats):  # the ways in turn, so a drift in the machine's speed touches both
+        for way, code in WAYS.items():
+            times[way].append(one_import(code))
+    for way, runs in times.items():
+        walls, cpus, peaks = zip(*runs, strict=True)
+        print(f"{way}: median {statistics.median(walls):.2f} s wall (worst {max(walls):.2f} s), "
+              f"{statistics.median(cpus):.2f} s CPU, peak {statistics.median(peaks):.0f} MB, "
+              f"over {args.repeats} processes")
 
 if __name__ == "__main__":
     main()

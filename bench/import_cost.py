@@ -33,18 +33,19 @@ WAYS = {
         "from gan import cli; cli.import_tensorflow_quietly(); import gan.training",
     "plain `import gan.training` (Keras imports pandas)": "import gan.training",
 }
-PEAK = "; import resource; print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+PEAK = "; import resource, sys; print('pandas' in sys.modules, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
 
 
-def one_import(code: str) -> tuple[float, float, float]:
-    """(wall seconds, CPU seconds, peak MB) of a fresh Python running code."""
+def one_import(code: str) -> tuple[float, float, float, bool]:
+    """(wall seconds, CPU seconds, peak MB, whether pandas was loaded) of a fresh Python running code."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     clock = time.perf_counter()
     done = subprocess.run([sys.executable, "-c", code + PEAK], cwd=REPO, check=True, capture_output=True, text=True)
     wall = time.perf_counter() - clock
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return wall, cpu, int(done.stdout.split()[-1]) / 1024
+    loaded, peak_kb = done.stdout.split()[-2:]
+    return wall, cpu, int(peak_kb) / 1024, loaded == "True"
 
 
 def installed(name: str) -> str | None:
@@ -67,10 +68,11 @@ def main() -> None:
         for way, code in WAYS.items():
             times[way].append(one_import(code))
     for way, runs in times.items():
-        walls, cpus, peaks = zip(*runs, strict=True)
+        walls, cpus, peaks, pandas = zip(*runs, strict=True)
         print(f"{way}: median {statistics.median(walls):.2f} s wall (worst {max(walls):.2f} s), "
               f"{statistics.median(cpus):.2f} s CPU, peak {statistics.median(peaks):.0f} MB, "
-              f"over {args.repeats} processes")
+              f"pandas loaded in {sum(pandas)} of {args.repeats} processes")
+
 
 if __name__ == "__main__":
     main()

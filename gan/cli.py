@@ -54,8 +54,8 @@ def import_tensorflow_quietly() -> None:
     level applies.
 
     pandas is kept out (unless this process imported it already): Keras imports it only to accept
-    DataFrames, which the command lines never hand it, and it cost each trainer, probe and sampler
-    0.45 s of its TensorFlow import's 2.9 s and 70 MB of memory (measured on an AVX-512 EPYC).
+    DataFrames, which the command lines never hand it. It cost each trainer, probe and sampler 0.4–0.5 s
+    of CPU of a 3.1–3.5 s import and 68 MB at peak (python -m bench.import_cost, AVX-512 EPYC).
     """
     saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 2)

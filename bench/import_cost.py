@@ -26,8 +26,6 @@ from gan import speed
 
 REPO = Path(__file__).resolve().parents[1]
 WATCHED = ("tensorflow-cpu", "tensorflow", "keras", "ml_dtypes", "numpy")
-
-
 WAYS = {
     "as the command lines import it (pandas kept out)":
         "from gan import cli; cli.import_tensorflow_quietly(); import gan.training",

@@ -27,11 +27,19 @@ def pytest_xdist_auto_num_workers(config) -> int:
                       MAX_WORKERS))
 
 
+ONE_THREAD = ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OPENBLAS_NUM_THREADS")
+
+
 def pytest_configure(config) -> None:
-    """Under pytest-xdist, each worker's TensorFlow (and each trainer it starts) computes on one
-    thread: the workers already share the cores, and more threads than cores only make them wait."""
-    if os.environ.get("PYTEST_XDIST_WORKER"):
-        os.environ.setdefault("TF_NUM_INTRAOP_THREADS", "1")
+    """Under pytest-xdist, each worker computes on one thread, as does every process it starts
+    (trainers, the app's server): TensorFlow's two thread pools and NumPy's OpenBLAS. The workers
+    already share the cores; more threads than cores only wait, and a pool's idle threads spin
+    before they sleep, burning CPU that another worker needed (the suite took 12-20% more CPU with
+    them). Set by the controller before it starts the workers, which inherit it: OpenBLAS reads it
+    when NumPy is first imported, TensorFlow when it is."""
+    if config.getoption("dist", "no") != "no" and config.getoption("tx", None):
+        for name in ONE_THREAD:
+            os.environ.setdefault(name, "1")
 
 
 def pytest_collection_modifyitems(config, items) -> None:

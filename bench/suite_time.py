@@ -15,10 +15,10 @@ suite in another ("gan-suite") of 1024. Calibration on the only suite timed on a
 372 tests of commit 049058b took 12 min 18 s on a 2-core AVX2-only AMD EPYC (issue #11). On a 2-core
 AMD EPYC with AVX-512 (Zen 4) they took 6 min 14 s natively, 10 min 15 s with 1024 hog shares and
 13 min 4 s with 1536, the default: 6% slower than the real host. On a later day the same commit
-took 10 min 53 s with 1536: 13% faster than the real host. So the stand-in ranks commits run one
-after another, but its minutes are not the slower host's: calibrate on 049058b in the same sitting
-to estimate those. A single busy Python loop ran 1.9× slower under it. It prints figures; it
-asserts nothing.
+took 10 min 53 s with 1536: 13% faster than the real host; on a third, 9 min 30 s: 23% faster. So
+the stand-in ranks commits run one after another, but its minutes are not the slower host's:
+calibrate on 049058b in the same sitting to estimate those. A single busy Python loop ran 1.9×
+slower under it. It prints figures; it asserts nothing.
 """
 
 import argparse

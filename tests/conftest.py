@@ -34,9 +34,10 @@ def pytest_configure(config) -> None:
     """Under pytest-xdist, each worker computes on one thread, as does every process it starts
     (trainers, the app's server): TensorFlow's two thread pools and NumPy's OpenBLAS. The workers
     already share the cores; more threads than cores only wait, and a pool's idle threads spin
-    before they sleep, burning CPU that another worker needed (the suite took 12-20% more CPU with
-    them). Set by the controller before it starts the workers, which inherit it: OpenBLAS reads it
-    when NumPy is first imported, TensorFlow when it is."""
+    before they sleep, burning CPU that another worker needed (with only TensorFlow's intra-op pool
+    at one thread the suite took about 10% more CPU natively, 12% more under bench.suite_time
+    --slow-host). The controller sets them before it starts the workers, which inherit them:
+    OpenBLAS reads its own when NumPy is first imported, TensorFlow its two when it is."""
     if config.getoption("dist", "no") != "no" and config.getoption("tx", None):
         for name in ONE_THREAD:
             os.environ.setdefault(name, "1")

@@ -35,7 +35,7 @@ def pytest_configure(config) -> None:
     (trainers, the app's server): TensorFlow's two thread pools and NumPy's OpenBLAS. The workers
     already share the cores; more threads than cores only wait, and a pool's idle threads spin
     before they sleep, burning CPU that another worker needed (with only TensorFlow's intra-op pool
-    at one thread the suite took about 10% more CPU natively, 12% more under bench.suite_time
+    at one thread the suite took about 10% more CPU natively, 12–15% more under bench.suite_time
     --slow-host). The controller sets them before it starts the workers, which inherit them:
     OpenBLAS reads its own when NumPy is first imported, TensorFlow its two when it is."""
     if config.getoption("dist", "no") != "no" and config.getoption("tx", None):

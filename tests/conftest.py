@@ -21,6 +21,7 @@ REPO = Path(__file__).resolve().parents[1]
 MAX_WORKERS = 4  # each worker imports TensorFlow (about 0.5 GB): more would crowd a laptop's memory
 
 
+@pytest.hookimpl(optionalhook=True)  # pytest -p no:xdist still runs the suite, in one process
 def pytest_xdist_auto_num_workers(config) -> int:
     """Workers for -n auto: one per core this process may use, at most MAX_WORKERS."""
     return max(1, min(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1,

@@ -13,7 +13,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from gan import augment, data, images, losses, memory, models, pace, quality, runs, scoring, speed
+from gan import augment, data, images, losses, memory, models, optimizer, pace, quality, runs, scoring, speed
 from gan import devices as gan_devices
 from gan.config import RunConfig
 from gan.errors import UserError
@@ -65,8 +65,8 @@ class GAN(keras.Model):
 
     def compile(self):
         super().compile()
-        self.d_optimizer = keras.optimizers.Adam(self.cfg.d_lr, beta_1=self.cfg.beta1)
-        self.g_optimizer = keras.optimizers.Adam(self.cfg.g_lr, beta_1=self.cfg.beta1)
+        self.d_optimizer = optimizer.FusedAdam(self.cfg.d_lr, beta_1=self.cfg.beta1)
+        self.g_optimizer = optimizer.FusedAdam(self.cfg.g_lr, beta_1=self.cfg.beta1)
         self.d_optimizer.build(self.discriminator.trainable_variables)
         self.g_optimizer.build(self.generator.trainable_variables)
 
@@ -98,8 +98,8 @@ class GAN(keras.Model):
             for weight in model.weights:
                 index, kind = owner[id(weight)]
                 named[f"{prefix}/{index:02d}.{kind}/{weight.name}"] = weight
-        for prefix, optimizer in (("g_optimizer", self.g_optimizer), ("d_optimizer", self.d_optimizer)):
-            named.update({f"{prefix}/{i:03d}": v for i, v in enumerate(optimizer.variables)})
+        for prefix, adam in (("g_optimizer", self.g_optimizer), ("d_optimizer", self.d_optimizer)):
+            named.update({f"{prefix}/{i:03d}": v for i, v in enumerate(adam.variables)})
         return {**named, "noise_seed": self.noise_seed.state, "ema_step": self.ema_step}
 
     def _draw(self, with_mix: bool, with_real: bool) -> dict:

@@ -7,7 +7,7 @@ It clones this repository at REV (default HEAD) into a temporary folder and runs
 `python -m pytest -p no:cacheprovider -q` there with this Python (so with this environment's
 packages, as the README's test command runs it in its .venv), then prints the wall time, the CPU
 time of pytest and of the processes it waited for (resource.RUSAGE_CHILDREN: daemons that outlive
-their parent, as some of Ray's do, are not counted), and pytest's summary line.
+their parent, as some of Ray's do, are not counted), pytest's summary line and any failed tests.
 
 --slow-host slows every core, as on a host whose cores are slower, by making the suite share each
 one: a busy loop pinned to each core runs in a cgroup ("gan-hog") of --hog-shares CPU shares, the
@@ -15,9 +15,10 @@ suite in another ("gan-suite") of 1024. Calibration on the only suite timed on a
 372 tests of commit 049058b took 12 min 18 s on a 2-core AVX2-only AMD EPYC (issue #11). On a 2-core
 AMD EPYC with AVX-512 (Zen 4) they took 6 min 14 s natively, 10 min 15 s with 1024 hog shares and
 13 min 4 s with 1536, the default: 6% slower than the real host. On a later day the same commit
-took 10 min 53 s with 1536: 13% faster than the real host; on a third, 9 min 30 s: 23% faster. So
-the stand-in ranks commits run one after another, but its minutes are not the slower host's:
-calibrate on 049058b in the same sitting to estimate those. A single busy Python loop ran 1.9×
+took 10 min 53 s with 1536: 13% faster than the real host; on a third, 9 min 30 s: 23% faster; on
+a fourth, with ONEDNN_MAX_CPU_ISA=AVX2 set for the suite too (it passes the environment on), 10 min
+30 s: 15% faster. So the stand-in ranks commits run one after another, but its minutes are not the
+slower host's: calibrate on 049058b in the same sitting to estimate those. A single busy Python loop ran 1.9×
 slower under it. It prints figures; it asserts nothing.
 """
 
@@ -106,6 +107,9 @@ def main() -> None:
     minutes, seconds = divmod(round(wall), 60)
     print(f"wall {wall:.0f} s ({minutes} min {seconds} s), CPU {cpu:.0f} s, pytest exit code {done.returncode}")
     print(f"pytest: {lines[-1] if lines else '(no output)'}")
+    for line in lines:  # pytest's short summary: which tests failed, and the first line of why
+        if line.startswith(("FAILED ", "ERROR ")):
+            print(f"  {line}")
 
 
 if __name__ == "__main__":

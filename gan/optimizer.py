@@ -7,9 +7,9 @@ import tensorflow as tf
 class FusedAdam(keras.optimizers.Adam):
     """Keras' Adam with the same variables (checkpoints name and order them as before) and the same
     update, made for each variable by TensorFlow's fused kernel, ResourceApplyAdam, instead of Keras'
-    dozen or more small ops. Keras' ops were about a third of the ops a training step's trace
-    built, so tracing, the graph's optimisation on the first call and every step's op dispatch all
-    shrink (python -m bench.optimizer_speed). The variables agree to float32 rounding
+    dozen or more small ops. Building Keras' ops took about a third of the time to trace a training
+    step (cProfile, tiny runs), and the fewer ops also shorten the graph's optimisation on the first
+    call (python -m bench.optimizer_speed). The variables agree to float32 rounding
     (tests/test_optimizer.py); the second moments differ by 1.3e-5 relative, as the kernel takes
     1 − β₂ in float32 (0.999's nearest float32 makes it 0.00099998713) where Keras takes 0.001.
 

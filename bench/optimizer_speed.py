@@ -25,15 +25,10 @@ def built(cfg, dataset, adam: str):
     import keras
     import tensorflow as tf
 
-    from gan import data, training
+    from gan import data, optimizer, training
 
     gan = training.GAN(cfg, dataset.image_shape, data.N_CLASSES)
-    gan.compile()
-    if adam == "keras":
-        gan.d_optimizer = keras.optimizers.Adam(cfg.d_lr, beta_1=cfg.beta1)
-        gan.g_optimizer = keras.optimizers.Adam(cfg.g_lr, beta_1=cfg.beta1)
-        gan.d_optimizer.build(gan.discriminator.trainable_variables)
-        gan.g_optimizer.build(gan.generator.trainable_variables)
+    gan.compile(keras.optimizers.Adam if adam == "keras" else optimizer.FusedAdam)
     images, labels = tf.constant(data.to_images(dataset.pixels)), tf.constant(dataset.labels.astype(np.int32))
     return gan.step_function(), endless_batches(dataset, cfg, images, labels), gan
 

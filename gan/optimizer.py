@@ -24,8 +24,6 @@ class FusedAdam(keras.optimizers.Adam):
             raise ValueError("FusedAdam has no AMSGrad variant (ResourceApplyAdam keeps no maximum)")
 
     def update_step(self, gradient, variable, learning_rate):
-        if isinstance(variable, keras.Variable):  # Keras hands its TensorFlow variable; this is in case not
-            variable = variable.value
         index = self._get_variable_index(variable)
         dtype = variable.dtype
 

@@ -63,10 +63,11 @@ class GAN(keras.Model):
         self.d_fake_score_tracker = keras.metrics.Mean(name="d_fake_score")
         self.d_separation_tracker = keras.metrics.Mean(name="d_separation")
 
-    def compile(self):
+    def compile(self, adam: type[keras.optimizers.Adam] = optimizer.FusedAdam):
+        """An Adam of `adam`'s class for each network (bench.optimizer_speed passes Keras' own)."""
         super().compile()
-        self.d_optimizer = optimizer.FusedAdam(self.cfg.d_lr, beta_1=self.cfg.beta1)
-        self.g_optimizer = optimizer.FusedAdam(self.cfg.g_lr, beta_1=self.cfg.beta1)
+        self.d_optimizer = adam(self.cfg.d_lr, beta_1=self.cfg.beta1)
+        self.g_optimizer = adam(self.cfg.g_lr, beta_1=self.cfg.beta1)
         self.d_optimizer.build(self.discriminator.trainable_variables)
         self.g_optimizer.build(self.generator.trainable_variables)
 

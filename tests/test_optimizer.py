@@ -44,6 +44,33 @@ def test_fused_adam_updates_as_keras_adam_does_to_rounding(jit_compile):
         np.testing.assert_allclose(have, expected, rtol=rtol, atol=1e-9)
 
 
+def twice_a_step(adam_class) -> list[np.ndarray]:
+    """Two variables after 5 compiled steps that each update them twice, as D's d_steps do: the
+    variables' and the optimizer's values."""
+    rng = np.random.default_rng(1)
+    variables = [keras.Variable(rng.normal(size=shape).astype("float32")) for shape in ((4, 5), (7,))]
+    adam = adam_class(1e-2, beta_1=0.5)
+    adam.build(variables)
+
+    @tf.function
+    def step(first, second):
+        adam.apply(first, variables)
+        adam.apply(second, variables)
+
+    for _ in range(5):
+        step(*([tf.constant(rng.normal(size=v.shape).astype("float32")) for v in variables] for _ in range(2)))
+    return [v.numpy() for v in variables + list(adam.variables)]
+
+
+def test_each_update_in_a_step_uses_its_own_step_count_for_every_variable():
+    # The β powers are made once per update and shared by its variables: a second update in the
+    # same traced step must not reuse the first's, nor one variable another's.
+    want, got = twice_a_step(keras.optimizers.Adam), twice_a_step(FusedAdam)
+    assert got[2] == want[2] == 10  # the step count
+    for have, expected in zip(got[:2], want[:2], strict=True):
+        np.testing.assert_allclose(have, expected, rtol=0, atol=1e-6)
+
+
 def test_amsgrad_is_refused():
     with pytest.raises(ValueError, match="AMSGrad"):
         FusedAdam(1e-3, amsgrad=True)

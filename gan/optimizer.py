@@ -15,7 +15,8 @@ class FusedAdam(keras.optimizers.Adam):
 
     The scalars the kernel takes (β powers of the step count, learning rate, …) are made once per
     update of all variables, for each dtype and device, not once per variable: that cut the
-    optimizer's operations in a traced tiny step from 278 to 96 and the trace's CPU by about a fifth.
+    optimizer's operations in a traced tiny step from 278 to 96, and the trace's CPU from 0.51 and
+    0.45 s to 0.37 and 0.39 s (two pairs in turn).
 
     Keras calls update_step per variable, inside tf.distribute's update of that variable: under a
     MirroredStrategy once per replica, where a mirrored moment's handle is the replica's own copy.

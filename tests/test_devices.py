@@ -21,7 +21,7 @@ REPO = Path(__file__).resolve().parents[1]
 # were 5e-6 apart after 12 steps, 1e-3 after 18 and 1e-2 after 24 (batch 16, 512 images). The
 # runs use one thread, as every process under xdist does. With TensorFlow's thread pools (-n 0, 2
 # cores) dcgan_lean's d_loss was 1.1e-5 apart after 4 steps with gan.optimizer's Adam and 1.2e-7
-# with Keras' (which last bits Adam's division by √v amplifies is luck); on one thread 6e-8.
+# with Keras' (which last bits Adam's division by √v amplifies is luck); on one thread at most 2e-7.
 RTOL, ATOL = 1e-5, 1e-6
 VALUES = ("d_loss", "g_loss", "d_real", "d_fake", "d_real_score", "d_fake_score", "d_separation")
 

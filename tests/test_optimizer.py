@@ -64,7 +64,7 @@ def twice_a_step(adam_class) -> list[np.ndarray]:
 
 def test_each_update_in_a_step_uses_its_own_step_count_for_every_variable():
     # The β powers are made once per update and shared by its variables: a second update in the
-    # same traced step must not reuse the first's, nor one variable another's.
+    # same traced step must make its own, from the step count the first left.
     want, got = twice_a_step(keras.optimizers.Adam), twice_a_step(FusedAdam)
     assert got[2] == want[2] == 10  # the step count
     for have, expected in zip(got[:2], want[:2], strict=True):

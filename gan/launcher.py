@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from gan import limits, owners, quota, runs, startup, waitlist
+from gan import limits, owners, quota, runs, startup, waitlist, warmstart
 from gan.config import ConfigError, RunConfig
 from gan.errors import UserError
 from gan.limits import Limits
@@ -26,6 +26,7 @@ NO_PROBE_ENV = "GAN_NO_SPEED_PROBE"  # "1": the dashboard never starts a probe (
 NICE_ENV, TRAINER_NICE = "GAN_TRAINER_NICE", 10
 LAPTOP = Limits()  # no caps, one run at a time
 SLOTS_ENV = "GAN_SLOTS"  # the concurrency limit a trainer was started under: it starts the next run as it ends
+WARM_WAIT_SECONDS = 20.0  # how long a start waits for a warm-start helper still loading TensorFlow
 EXECUTOR_ENV = "GAN_EXECUTOR"  # "ray": every run is a task of the Ray cluster at RAY_ADDRESS (gan.cluster)
 
 
@@ -189,6 +190,21 @@ def child_env() -> dict[str, str]:
         [str(PACKAGE_PARENT), *filter(None, [os.environ.get("PYTHONPATH")])]))
 
 
+def warm_up(load_now: bool = True) -> None:
+    """For the dashboard, a process that starts many trainers: from now on they start warm (forked
+    from a helper that has loaded TensorFlow, gan.warmstart). With load_now the helper starts loading
+    at once, while the visitor fills in the form; otherwise at the first start, which waits for it."""
+    global _warm
+    if on_cluster():
+        return
+    _warm = True
+    if load_now:
+        warmstart.prepare(child_env())
+
+
+_warm = False  # set by warm_up: the command lines start a trainer or two and end, a helper would not pay
+
+
 def start_probe(root: Path, cfg: RunConfig) -> subprocess.Popen | None:
     """Measure this machine's speed for cfg's shape (python -m gan.speed) in a detached process."""
     if os.environ.get(NO_PROBE_ENV) == "1":
@@ -211,17 +227,23 @@ def _spawn(root: Path, run_dir: Path, max_concurrent: int) -> None:
     env[LAUNCHED_AT_ENV] = repr(launched_at)
     env[SLOTS_ENV] = str(max_concurrent)
     env.setdefault(NICE_ENV, str(TRAINER_NICE))
-    with open(run_dir / "train.log", "ab") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "gan.train", "--run", run_dir.name, "--runs-dir", str(root), "--quiet"],
-            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
-            start_new_session=True,  # survives the Streamlit server's reruns and restarts
-        )
-    # Reap it when it ends, or every finished trainer stays a zombie while the server runs.
-    threading.Thread(target=process.wait, daemon=True, name=f"reap-{run_dir.name}").start()
-    runs.write_status(run_dir, state="queued", pid=process.pid, host=runs.HOST, executor=None, heartbeat=launched_at,
+    # Queued before it starts: a warm trainer writes its first phases within milliseconds.
+    runs.write_status(run_dir, state="queued", pid=None, host=runs.HOST, executor=None, heartbeat=launched_at,
                       launched_at=launched_at, error=None, traceback=None, waiting_since=None,
                       slots=max_concurrent)
+    args = ["--run", run_dir.name, "--runs-dir", str(root), "--quiet"]
+    pid = warmstart.start("gan.train", args, env, run_dir / "train.log", WARM_WAIT_SECONDS) if _warm else None
+    if pid is None:
+        with open(run_dir / "train.log", "ab") as log:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "gan.train", *args], stdout=log, stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL, env=env,
+                start_new_session=True,  # survives the Streamlit server's reruns and restarts
+            )
+        # Reap it when it ends, or every finished trainer stays a zombie while the server runs.
+        threading.Thread(target=process.wait, daemon=True, name=f"reap-{run_dir.name}").start()
+        pid = process.pid
+    runs.write_status(run_dir, pid=pid)
 
 
 def cancel(run_dir: Path) -> None:
@@ -234,7 +256,7 @@ def cancel(run_dir: Path) -> None:
     status = runs.read_status(run_dir)
     if status.waiting_for_cluster:
         runs.write_status(run_dir, state="cancelled", phase=None, eta_s=None)
-    elif (status.active and status.executor != "ray" and status.phase in startup.PHASES
+    elif (status.active and status.executor != "ray" and status.pid and status.phase in startup.PHASES
           and status.phase != "compiling"):
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.kill(status.pid, signal.SIGKILL)

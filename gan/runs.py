@@ -41,7 +41,7 @@ CHECKPOINT = "checkpoint.npz"  # a run's resume point: every variable of its las
 HOST = socket.gethostname()  # a recorded pid means something on this machine only
 CLUSTER_FILE = ".cluster.json"  # under a runs root: the Ray runs the cluster still holds (gan.cluster)
 
-_status_lock = threading.Lock()
+_status_lock = threading.Lock()  # status.json's merges, among this process's threads (see _merging)
 
 
 class RunError(UserError, ValueError):
@@ -287,11 +287,25 @@ def write_status(path: Path, **fields: Any) -> Status:
     if unknown:
         raise TypeError(f"not a status field: {', '.join(sorted(unknown))}")
     encoded = {name: value.to_dict() if isinstance(value, UserError) else value for name, value in fields.items()}
-    with _status_lock:
+    with _merging(Path(path)):
         status = _read_json(Path(path) / "status.json") or {}
         status.update(encoded, updated=time.time())
         write_atomic(Path(path) / "status.json", json.dumps(status, indent=2).encode())
     return Status.from_dict(status)
+
+
+@contextlib.contextmanager
+def _merging(run_dir: Path) -> Iterator[None]:
+    """Hold the run's status merges: one at a time in this process (a lock) and across processes (a
+    flock on the run's folder), so the launcher's write and its trainer's first ones, a few
+    milliseconds apart when the trainer starts warm, never lose each other's fields."""
+    with _status_lock:
+        folder = os.open(run_dir, os.O_RDONLY)
+        try:
+            fcntl.flock(folder, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(folder)  # and with it the flock
 
 
 def _pid_alive(pid: Any) -> bool:

@@ -162,6 +162,19 @@ def components_scanned_once():
         yield
 
 
+@pytest.fixture(autouse=True, scope="session")
+def warm_starts():
+    """Trainers the launcher starts here start as the dashboard's do: warm, forked from a helper that
+    loads TensorFlow once per worker, at the first start (gan.warmstart), instead of each loading it
+    again (about 3 s of CPU each). The command lines start theirs cold (test_submit_cli,
+    test_train_cli), as do tests that switch warm starts off."""
+    from gan import launcher, warmstart
+
+    launcher.warm_up(load_now=False)
+    yield
+    warmstart.stop()
+
+
 @pytest.fixture(autouse=True)
 def earlier_tests_frozen():
     """Each test's garbage collections walk only what exists from its start on: gc.freeze() first.

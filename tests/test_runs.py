@@ -184,6 +184,26 @@ def test_training_lock_is_exclusive(runs_root):
         assert again
 
 
+def test_status_merges_from_two_processes_at_once_never_undo_each_other(runs_root):
+    """A launcher and its warm trainer write status.json milliseconds apart: each merge must start
+    from the other's last one. Each writer checks before every write that its own field still holds
+    its previous value (a merge from a stale read would have put an older one back)."""
+    import subprocess
+    import sys
+
+    run_dir = runs.create(runs_root, tiny_config())
+    writer = ("import sys; from pathlib import Path; from gan import runs\n"
+              "run_dir, field, undone = Path(sys.argv[1]), sys.argv[2], 0\n"
+              "for i in range(1, 301):\n"
+              "    undone += getattr(runs.read_status(run_dir), field) not in (None, i - 1)\n"
+              "    runs.write_status(run_dir, **{field: i})\n"
+              "sys.exit(min(undone, 100))")
+    writers = [subprocess.Popen([sys.executable, "-c", writer, str(run_dir), field], cwd=runs.Path(__file__).parents[1])
+               for field in ("epoch", "step")]
+    assert [process.wait() for process in writers] == [0, 0]  # times a merge undid the other's
+    assert (runs.read_status(run_dir).epoch, runs.read_status(run_dir).step) == (300, 300)
+
+
 def test_cancel_requests_older_than_the_launch_are_ignored(runs_root):
     run_dir = runs.create(runs_root, tiny_config())
     runs.request_cancel(run_dir)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from gan import launcher, runs, startup
+from gan import launcher, runs, startup, warmstart
 from tests.conftest import copy_of, tiny_config
 
 
@@ -93,7 +93,8 @@ def test_training_reports_each_phase_including_the_epoch_it_restores(runs_root, 
 
 
 @pytest.mark.slow
-def test_a_run_cancelled_while_loading_tensorflow_stops_and_keeps_nothing_half_done(runs_root):
+def test_a_run_cancelled_while_loading_tensorflow_stops_and_keeps_nothing_half_done(runs_root, monkeypatch):
+    monkeypatch.setenv(warmstart.ENV, "0")  # a cold start: a warm one passes its import in a millisecond
     started = launcher.submit(runs_root, tiny_config(seed=61, epochs=3))
     wait_for(lambda: runs.read_status(started.run_dir).phase == "tensorflow")
     launcher.cancel(started.run_dir)

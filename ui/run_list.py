@@ -124,7 +124,9 @@ def show_runs(refreshing: bool) -> None:
 
 
 def show() -> None:
-    """The answer to the last click, then the runs, refreshed every few seconds while any trains."""
+    """The answer to the last click, then the runs, refreshed every few seconds while any trains.
+    Trainers start warm from here on, their helper loading while the visitor fills in the form."""
+    launcher.warm_up()
     show_notice()
     active = any(runs.read_status(p).alive for p in runs.list_runs(common.runs_root()))
     st.fragment(run_every=REFRESH_SECONDS if active else None)(show_runs)(active)

@@ -16,6 +16,7 @@ and oneDNN's settings, thread counts, Python's own); the helper is then replaced
 """
 
 import contextlib
+import importlib
 import json
 import os
 import runpy
@@ -29,6 +30,7 @@ from pathlib import Path
 
 ENV = "GAN_WARM_START"  # "0": every trainer is a new Python, as off Linux
 IDLE_SECONDS = 600.0
+PRELOAD = ("tensorflow", "gan.training")  # what a trainer imports: TensorFlow, Keras, then the models, data…
 LOAD_TIME = ("TF_", "ONEDNN_", "DNNL_", "KERAS_", "OMP_", "KMP_", "MKL_", "OPENBLAS_", "CUDA_", "XLA_", "PYTHON",
              "LD_", "MALLOC_")
 READY = "ready"
@@ -48,9 +50,9 @@ class Helper:
 
     def __init__(self, env: dict[str, str]):
         self.fixed = load_time(env)
-        self.process = subprocess.Popen([sys.executable, "-m", __name__, str(IDLE_SECONDS)], stdin=subprocess.PIPE,
-                                        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env,
-                                        start_new_session=True)
+        self.process = subprocess.Popen([sys.executable, "-m", __name__, str(IDLE_SECONDS), *PRELOAD],
+                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                        env=env, start_new_session=True)
         self.ready = self.failed = False
 
     def loaded(self, wait: float = 0.0) -> bool:
@@ -165,13 +167,16 @@ def _child(request: dict) -> None:
         os._exit(code)
 
 
-def serve(idle_seconds: float) -> None:
-    """The helper: load, say so, then fork a child per request line until stdin closes or stays quiet
-    for idle_seconds. Replies are one JSON line each: {"pid": N}."""
-    from gan import cli
+def serve(idle_seconds: float, preload: list[str]) -> None:
+    """The helper: import the preload modules, say so, then fork a child per request line until stdin
+    closes or stays quiet for idle_seconds. Replies are one JSON line each: {"pid": N}."""
+    for module in preload:
+        if module == "tensorflow":
+            from gan import cli
 
-    cli.import_tensorflow_quietly()
-    import gan.training  # noqa: F401 - what a trainer imports next: the models, losses, data and quality
+            cli.import_tensorflow_quietly()  # as the trainer does it: quiet, and without pandas
+        else:
+            importlib.import_module(module)
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the kernel reaps the children: no zombies
     os.write(1, (READY + "\n").encode())
     pending = b""
@@ -192,4 +197,4 @@ def serve(idle_seconds: float) -> None:
 
 
 if __name__ == "__main__":
-    serve(float(sys.argv[1]))
+    serve(float(sys.argv[1]), sys.argv[2:])

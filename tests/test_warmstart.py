@@ -13,11 +13,15 @@ from gan import launcher, runs, warmstart
 from tests.conftest import tiny_config
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="warm starts fork: Linux only")
+FOR_TRAINERS = warmstart.PRELOAD
 
 
 @pytest.fixture
 def own_helper(monkeypatch):
-    """warmstart's state for this test alone: the session's helper is put back afterwards."""
+    """warmstart's state for this test alone: the session's helper is put back afterwards. Helpers
+    preload a small module instead of TensorFlow (seconds each): forking, sessions, environments
+    and endings do not depend on what was loaded. The launcher's test loads the real thing."""
+    monkeypatch.setattr(warmstart, "PRELOAD", ("colorsys",))
     monkeypatch.setattr(warmstart, "_helper", None)
     monkeypatch.setattr(warmstart, "_broken", False)
     monkeypatch.delenv(warmstart.ENV, raising=False)
@@ -52,7 +56,7 @@ def test_one_helper_loads_forks_children_that_run_as_a_new_python_would_and_ends
     assert child["session"] == pid  # a session of its own: a Streamlit restart's signals do not reach it
     assert child["name"] == "__main__" and child["argv"] == [str(Path(__file__).with_name("warm_child.py")), str(seen)]
     assert child["cwd"] == str(tmp_path) and child["setting"] == "given"  # the start's, not the helper's
-    assert child["tensorflow_loaded"]  # what it was for: the import was the helper's
+    assert child["preloaded"]  # what it is for: the import was the helper's
     assert log.read_text().splitlines() == ["earlier lines", "on stdout", "on stderr"]
     assert not (tmp_path / "cold").exists()  # the cold start was the caller's to make
 
@@ -89,7 +93,8 @@ def test_every_start_is_cold_where_warm_starts_are_off_or_cannot_load(own_helper
     assert warmstart._broken and warmstart._helper is dead  # and no new one is tried
 
 
-def test_the_launcher_starts_a_warm_trainer_that_trains_to_the_end(own_helper, runs_root):
+def test_the_launcher_starts_a_warm_trainer_that_trains_to_the_end(own_helper, runs_root, monkeypatch):
+    monkeypatch.setattr(warmstart, "PRELOAD", FOR_TRAINERS)
     launcher.warm_up()
     started = launcher.submit(runs_root, tiny_config(seed=71, epochs=2))
     helper = warmstart._helper

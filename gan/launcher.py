@@ -243,7 +243,7 @@ def _spawn(root: Path, run_dir: Path, max_concurrent: int) -> None:
         # Reap it when it ends, or every finished trainer stays a zombie while the server runs.
         threading.Thread(target=process.wait, daemon=True, name=f"reap-{run_dir.name}").start()
         pid = process.pid
-    runs.write_status(run_dir, pid=pid)
+    runs.write_status(run_dir, pid=pid, heartbeat=time.time())  # the start may have waited for the helper
 
 
 def cancel(run_dir: Path) -> None:

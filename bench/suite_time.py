@@ -17,7 +17,8 @@ AMD EPYC with AVX-512 (Zen 4) they took 6 min 14 s natively, 10 min 15 s with 10
 13 min 4 s with 1536, the default: 6% slower than the real host. On a later day the same commit
 took 10 min 53 s with 1536: 13% faster than the real host; on a third, 9 min 30 s: 23% faster; on
 a fourth, with ONEDNN_MAX_CPU_ISA=AVX2 set for the suite too (it passes the environment on), 10 min
-30 s: 15% faster; on a fifth, also capped, 10 min 59 s and 10 min 12 s: 11% and 17% faster. So
+30 s: 15% faster; on a fifth, also capped, 10 min 59 s and 10 min 12 s: 11% and 17% faster; on a
+sixth, capped, 10 min 57 s: 11% faster. So
 the stand-in ranks commits run one after another, but its minutes are not the slower host's:
 calibrate on 049058b in the same sitting to estimate those. A single busy Python loop ran 1.9×
 slower under it. It prints figures; it asserts nothing.

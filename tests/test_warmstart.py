@@ -2,7 +2,6 @@
 Python would; every case a fork cannot stand in for one gets None, and the launcher starts one."""
 
 import json
-import os
 import sys
 import time
 from pathlib import Path
@@ -13,7 +12,6 @@ from gan import launcher, runs, warmstart
 from tests.conftest import tiny_config
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="warm starts fork: Linux only")
-FOR_TRAINERS = warmstart.PRELOAD
 
 
 @pytest.fixture
@@ -63,13 +61,17 @@ def test_one_helper_loads_forks_children_that_run_as_a_new_python_would_and_ends
     assert warmstart.start("tests.warm_child", [str(tmp_path / "a")], child_env(GAN_ANYTHING="x"), log,
                            wait=60) is not None
     assert warmstart._helper is helper  # the dashboard's own settings change nothing TensorFlow loaded
+    helper.process.stdin.close()  # what the launcher's end does
+    wait_for(lambda: helper.process.poll() is not None)
+    assert helper.process.returncode == 0
+    assert warmstart.start("tests.warm_child", [str(tmp_path / "a2")], child_env(), log) is None  # one ended
+    assert warmstart._helper is not helper  # but loaded once: replaced
     monkeypatch.setattr(warmstart, "IDLE_SECONDS", 1.0)
     changed = child_env(TF_NUM_INTEROP_THREADS="3")
     assert warmstart.start("tests.warm_child", [str(tmp_path / "b")], changed, log) is None
     replaced = warmstart._helper
-    assert replaced is not helper and replaced.fixed["TF_NUM_INTEROP_THREADS"] == "3"
-    wait_for(lambda: helper.process.poll() is not None)  # the old one ended; its child lived on
-    wait_for(lambda: (tmp_path / "a").exists())
+    assert replaced.fixed["TF_NUM_INTEROP_THREADS"] == "3"
+    wait_for(lambda: (tmp_path / "a").exists())  # the helpers ended; their children lived on
     assert replaced.loaded(wait=60)
     wait_for(lambda: replaced.process.poll() is not None)  # a second after loading, with no start
     assert replaced.process.returncode == 0
@@ -93,18 +95,14 @@ def test_every_start_is_cold_where_warm_starts_are_off_or_cannot_load(own_helper
     assert warmstart._broken and warmstart._helper is dead  # and no new one is tried
 
 
-def test_the_launcher_starts_a_warm_trainer_that_trains_to_the_end(own_helper, runs_root, monkeypatch):
-    monkeypatch.setattr(warmstart, "PRELOAD", FOR_TRAINERS)
-    launcher.warm_up()
+def test_the_launcher_starts_a_warm_trainer_that_trains_to_the_end(runs_root):
+    """With the session's helper (tests/conftest.py: warm_starts), as the dashboard's own."""
     started = launcher.submit(runs_root, tiny_config(seed=71, epochs=2))
-    helper = warmstart._helper
-    status = runs.read_status(started.run_dir)
-    assert started.outcome == "started" and status.pid != os.getpid()
+    pid, helper = runs.read_status(started.run_dir).pid, warmstart._helper
+    assert started.outcome == "started" and helper is not None
+    assert int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1]) == helper.process.pid
     wait_for(lambda: not runs.read_status(started.run_dir).active, timeout=120)
     status = runs.read_status(started.run_dir)
     assert status.state == "finished" and status.epoch == 2
     assert helper.process.poll() is None and warmstart._helper is helper  # ready for the next start
     assert "Traceback" not in (started.run_dir / "train.log").read_text()
-    helper.process.stdin.close()  # what the launcher's end does
-    wait_for(lambda: helper.process.poll() is not None)
-    assert helper.process.returncode == 0

@@ -2,8 +2,8 @@
 started from the dashboard skips the import that is most of a cold start (Linux only).
 
 The helper (`python -m gan.warmstart`, one per launching process) imports TensorFlow, Keras and the
-trainer's modules and nothing more: it runs no TensorFlow operation, so no thread pool, device or
-oneDNN setting exists yet when it forks. Each child starts its own session, takes the launcher's
+trainer's modules and nothing more: it runs no TensorFlow operation, so no thread pool or device
+exists yet when it forks. Each child starts its own session, takes the launcher's
 environment, working directory and log, and runs a module as `python -m MODULE ARGS` would; the
 helper reaps it when it ends. The helper ends when its launcher does (its stdin closes) or after
 IDLE_SECONDS without a start, so an idle server does not hold its memory.

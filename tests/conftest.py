@@ -7,6 +7,7 @@ import os
 import shutil
 import socket
 import subprocess
+import time
 from collections.abc import Callable
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
@@ -54,6 +55,14 @@ def pytest_collection_modifyitems(config, items) -> None:
 
 
 TINY = {"n_images": 64, "batch_size": 16, "latent_dim": 8, "epochs": 1, "seed": 1, "conditional": False}
+
+
+def wait_for(condition, timeout: float = 60.0) -> None:
+    """Poll condition until it holds; fail the test after timeout seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
 
 
 def tiny_config(**changes) -> RunConfig:

@@ -8,14 +8,7 @@ from pathlib import Path
 import pytest
 
 from gan import launcher, runs, startup, warmstart
-from tests.conftest import copy_of, tiny_config
-
-
-def wait_for(condition, timeout=60.0):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
+from tests.conftest import copy_of, tiny_config, wait_for
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from gan import config, runs, speed, train
+from tests.conftest import wait_for
 
 REPO = Path(__file__).resolve().parents[1]
 SMALL = ["--set", "n_images=512", "--set", "batch_size=16", "--set", "latent_dim=8"]
@@ -24,15 +25,6 @@ def cli(*args, **kwargs):
 
 def text(done) -> tuple[str, str, int]:
     return done.stdout, done.stderr, done.returncode
-
-
-def wait_for(condition, timeout=180.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.1)
-    raise AssertionError("timed out")
 
 
 @pytest.mark.parametrize(("args", "says"), [
@@ -74,7 +66,7 @@ def test_sigterm_cancels_kill_9_interrupts_and_each_rerun_resumes_without_gaps_o
     args = ["--preset", "quick", "--epochs", "4", *SMALL, "--runs-dir", str(runs_root)]
     process = cli(*args)
     run_dir = runs_root / train.config_from_args(train.parse_args(args)).run_id
-    wait_for(lambda: runs.read_status(run_dir).epoch >= 1)
+    wait_for(lambda: runs.read_status(run_dir).epoch >= 1, timeout=180)
     process.send_signal(signal.SIGTERM)  # stops cleanly at the next logged step
     out, _ = process.communicate(timeout=120)
     assert process.returncode == 0 and "cancelled" in out
@@ -87,7 +79,7 @@ def test_sigterm_cancels_kill_9_interrupts_and_each_rerun_resumes_without_gaps_o
         now = runs.read_status(run_dir)
         return now.pid == process.pid and now.state == "running" and (now.step or 0) > cancelled_at * 32 + 10
 
-    wait_for(training_again)
+    wait_for(training_again, timeout=180)
     os.kill(process.pid, signal.SIGKILL)
     process.communicate()
     status = runs.read_status(run_dir)  # the epoch may have completed between its first row and the kill

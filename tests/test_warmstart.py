@@ -3,13 +3,12 @@ Python would; every case a fork cannot stand in for one gets None, and the launc
 
 import json
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from gan import launcher, runs, warmstart
-from tests.conftest import tiny_config
+from tests.conftest import tiny_config, wait_for
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="warm starts fork: Linux only")
 
@@ -25,13 +24,6 @@ def own_helper(monkeypatch):
     monkeypatch.delenv(warmstart.ENV, raising=False)
     yield
     warmstart.stop()
-
-
-def wait_for(condition, timeout=60.0):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
 
 
 def child_env(**more) -> dict[str, str]:

@@ -227,10 +227,11 @@ def _spawn(root: Path, run_dir: Path, max_concurrent: int) -> None:
     env[LAUNCHED_AT_ENV] = repr(launched_at)
     env[SLOTS_ENV] = str(max_concurrent)
     env.setdefault(NICE_ENV, str(TRAINER_NICE))
-    # Queued before it starts: a warm trainer writes its first phases within milliseconds.
+    # Queued, and loading TensorFlow (a warm start's helper may still be), before it starts: a warm
+    # trainer writes its next phases within milliseconds, and readers must not see the run idle.
     runs.write_status(run_dir, state="queued", pid=None, host=runs.HOST, executor=None, heartbeat=launched_at,
-                      launched_at=launched_at, error=None, traceback=None, waiting_since=None,
-                      slots=max_concurrent)
+                      launched_at=launched_at, phase=startup.PHASES[0], error=None, traceback=None,
+                      waiting_since=None, slots=max_concurrent)
     args = ["--run", run_dir.name, "--runs-dir", str(root), "--quiet"]
     pid = warmstart.start("gan.train", args, env, run_dir / "train.log", WARM_WAIT_SECONDS) if _warm else None
     if pid is None:

@@ -189,9 +189,11 @@ class Status:
 
     @property
     def active(self) -> bool:
-        """Whether a training process owns the run: queued by a launcher, or running. A Ray run is
-        owned by its task from submission on, before the cluster has given it a process."""
-        return self.state in ("queued", "running") and (bool(self.pid) or self.executor == "ray")
+        """Whether a training process owns the run: queued by a launcher, or running. A launcher's
+        run is owned from the launch on, before its process has a pid (a warm start may wait for its
+        helper); a Ray run from submission on, before the cluster has given it a process."""
+        launching = self.state == "queued" and self.launched_at is not None
+        return self.state in ("queued", "running") and (bool(self.pid) or launching or self.executor == "ray")
 
     @property
     def waiting_for_cluster(self) -> bool:

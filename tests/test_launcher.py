@@ -38,6 +38,22 @@ def test_concurrent_identical_submissions_start_one_process_which_is_reaped_when
         time.sleep(0.1)
 
 
+def test_while_a_warm_start_waits_for_its_helper_the_run_reads_as_loading_tensorflow(runs_root, monkeypatch):
+    seen = []
+
+    def start(module, args, env, log, wait):  # stands in for a helper still loading
+        seen.append(runs.read_status(runs.run_path(runs_root, tiny_config(seed=12).run_id)))
+        return os.getpid()
+
+    monkeypatch.setattr(launcher, "_warm", True)
+    monkeypatch.setattr(launcher.warmstart, "start", start)
+    submitted = launcher.submit(runs_root, tiny_config(seed=12), Limits(max_concurrent=1))
+    assert submitted.outcome == "started" and len(seen) == 1
+    assert (seen[0].state, seen[0].pid, seen[0].phase, seen[0].active) == ("queued", None, "tensorflow", True)
+    assert launcher.active_runs(runs_root) == [submitted.run_dir]  # not idle to readers outside the launch lock
+    assert runs.read_status(submitted.run_dir).pid == os.getpid()
+
+
 def test_beyond_the_limit_runs_queue_in_order_and_the_next_starts_when_a_slot_frees(runs_root):
     first = launcher.submit(runs_root, tiny_config(seed=21), Limits(max_concurrent=1))  # still starting below
     second = launcher.submit(runs_root, tiny_config(seed=22), Limits(max_concurrent=1))

@@ -139,6 +139,15 @@ def test_status_merges_and_dead_processes_show_as_interrupted(runs_root):
     assert json.loads((run_dir / "status.json").read_text())["state"] == "running"  # reading never writes
 
 
+def test_a_launched_run_is_active_before_its_process_has_a_pid_and_interrupted_if_none_comes(runs_root):
+    run_dir = runs.create(runs_root, tiny_config())
+    assert not runs.read_status(run_dir).active  # created, not launched: the launcher decides next
+    runs.write_status(run_dir, state="queued", pid=None, launched_at=time.time(), heartbeat=time.time())
+    assert runs.read_status(run_dir).active and runs.read_status(run_dir).alive
+    runs.write_status(run_dir, heartbeat=time.time() - 10 * runs.STALE_AFTER_SECONDS)  # the launcher died
+    assert (runs.read_status(run_dir).state, runs.read_status(run_dir).active) == ("interrupted", False)
+
+
 def test_a_pid_on_another_host_is_judged_by_its_heartbeat_alone(runs_root):
     run_dir = runs.create(runs_root, tiny_config())
     runs.write_status(run_dir, state="running", pid=2**22 + 12345, host="another-node", heartbeat=time.time())

@@ -19,9 +19,13 @@ took 10 min 53 s with 1536: 13% faster than the real host; on a third, 9 min 30 
 a fourth, with ONEDNN_MAX_CPU_ISA=AVX2 set for the suite too (it passes the environment on), 10 min
 30 s: 15% faster; on a fifth, also capped, 10 min 59 s and 10 min 12 s: 11% and 17% faster; on a
 sixth, capped, 10 min 57 s: 11% faster. So
-the stand-in ranks commits run one after another, but its minutes are not the slower host's:
-calibrate on 049058b in the same sitting to estimate those. A single busy Python loop ran 1.9×
-slower under it. It prints figures; it asserts nothing.
+the stand-in ranks commits run one after another, but its minutes are not the slower host's. A real
+2-core AVX2-only AMD EPYC (family 25, model 1, Zen 3) later ran 049058b's suite in 11 min 10 s and
+31198a2's in 4 min 21 s and 4 min 33 s, where the calibrated stand-in had put a546895 (two small
+fixes earlier) at 6 min 32 s to 7 min 17 s. It overestimated today's suite, perhaps because that
+spends a smaller share of its CPU in oneDNN's kernels than 049058b did (6% against 16%, measured
+natively against an SSE4.1 cap). A single busy Python loop ran 1.9× slower under it.
+It prints figures; it asserts nothing.
 """
 
 import argparse

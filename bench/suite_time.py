@@ -1,13 +1,18 @@
 """How long the test suite takes from a fresh clone: natively, or on an emulated host with slower cores.
 
 Run from the repository root (5–15 minutes; --slow-host needs root and Linux's cgroup-v1 cpu controller):
-    python -m bench.suite_time [--commit REV] [--slow-host] [--hog-shares 1536] [-- PYTEST ARGS]
+    python -m bench.suite_time [--commit REV] [--readme-command] [--slow-host] [--hog-shares 1536] [-- PYTEST ARGS]
 
 It clones this repository at REV (default HEAD) into a temporary folder and runs
 `python -m pytest -p no:cacheprovider -q` there with this Python (so with this environment's
 packages, as the README's test command runs it in its .venv), then prints the wall time, the CPU
 time of pytest and of the processes it waited for (resource.RUSAGE_CHILDREN: daemons that outlive
 their parent, as some of Ray's do, are not counted), pytest's summary line and any failed tests.
+
+--readme-command runs instead the README's whole test command in the clone, as .ci/run does: a new
+.venv, the install, then pytest. uv downloads into an empty cache of its own, as on a fresh
+machine; pip's configuration (a mirror, if the machine has one) still applies to the uv it installs.
+The install's share is the whole command's wall time less the duration in pytest's summary.
 
 --slow-host slows every core, as on a host whose cores are slower, by making the suite share each
 one: a busy loop pinned to each core runs in a cgroup ("gan-hog") of --hog-shares CPU shares, the
@@ -30,6 +35,7 @@ It prints figures; it asserts nothing.
 
 import argparse
 import os
+import re
 import resource
 import subprocess
 import sys
@@ -73,6 +79,14 @@ def joiner(group: Path | None, cpu: int | None = None):
     return join
 
 
+def readme_test_command(folder: Path) -> str:
+    """The README's test command, found as .ci/run finds it: the first line that makes a venv and runs pytest."""
+    for line in (folder / "README.md").read_text().splitlines():
+        if re.match(r"python3 -m venv .* -m pytest", line):
+            return line
+    sys.exit("bench.suite_time: the README has no test command (a line 'python3 -m venv ... -m pytest')")
+
+
 def children_cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
@@ -81,6 +95,8 @@ def children_cpu() -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(prog="bench.suite_time", description=__doc__.splitlines()[0])
     parser.add_argument("--commit", default="HEAD")
+    parser.add_argument("--readme-command", action="store_true",
+                        help="run the README's whole test command (new venv, install, pytest), not pytest alone")
     parser.add_argument("--slow-host", action="store_true", help="share every core with a busy loop")
     parser.add_argument("--hog-shares", type=int, default=1536, help="the busy loops' CPU shares (the suite's: 1024)")
     parser.add_argument("pytest_args", nargs="*", help="after --: more arguments for pytest")
@@ -100,9 +116,15 @@ def main() -> None:
         try:
             log = Path(scratch) / "pytest.log"
             cpu, clock = children_cpu(), time.perf_counter()
+            if args.readme_command:
+                command = ["bash", "-c", readme_test_command(folder)]
+                print(f"+ {command[-1]}")
+                env = dict(os.environ, CI="true", UV_CACHE_DIR=str(Path(scratch) / "uv-cache"))
+            else:
+                command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", *args.pytest_args]
+                env = None
             with open(log, "w") as out:
-                done = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q",
-                                       *args.pytest_args], cwd=folder, stdout=out, stderr=subprocess.STDOUT,
+                done = subprocess.run(command, cwd=folder, stdout=out, stderr=subprocess.STDOUT, env=env,
                                       preexec_fn=joiner(suite_group))
             wall, cpu = time.perf_counter() - clock, children_cpu() - cpu
         finally:
@@ -111,8 +133,11 @@ def main() -> None:
                 hog.wait()
         lines = log.read_text().strip().splitlines()
     minutes, seconds = divmod(round(wall), 60)
-    print(f"wall {wall:.0f} s ({minutes} min {seconds} s), CPU {cpu:.0f} s, pytest exit code {done.returncode}")
+    print(f"wall {wall:.0f} s ({minutes} min {seconds} s), CPU {cpu:.0f} s, exit code {done.returncode}")
     print(f"pytest: {lines[-1] if lines else '(no output)'}")
+    pytest_seconds = re.search(r" in ([0-9.]+)s", lines[-1]) if lines else None
+    if args.readme_command and pytest_seconds:
+        print(f"the install and the rest: {wall - float(pytest_seconds[1]):.0f} s")
     for line in lines:  # pytest's short summary: which tests failed, and the first line of why
         if line.startswith(("FAILED ", "ERROR ")):
             print(f"  {line}")

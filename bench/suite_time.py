@@ -10,9 +10,9 @@ time of pytest and of the processes it waited for (resource.RUSAGE_CHILDREN: dae
 their parent, as some of Ray's do, are not counted), pytest's summary line and any failed tests.
 
 --readme-command runs instead the README's whole test command in the clone, as .ci/run does: a new
-.venv, the install, then pytest. uv downloads into an empty cache of its own, as on a fresh
-machine; pip's configuration (a mirror, if the machine has one) still applies to the uv it installs.
-The install's share is the whole command's wall time less the duration in pytest's summary.
+.venv, the install, then pytest. Neither pip nor uv uses a cache from earlier installs, as on a fresh
+machine; pip still reads this machine's configuration (a package mirror, say), uv does not. The
+install's share is the whole command's wall time less the duration in pytest's summary.
 
 --slow-host slows every core, as on a host whose cores are slower, by making the suite share each
 one: a busy loop pinned to each core runs in a cgroup ("gan-hog") of --hog-shares CPU shares, the
@@ -101,6 +101,8 @@ def main() -> None:
     parser.add_argument("--hog-shares", type=int, default=1536, help="the busy loops' CPU shares (the suite's: 1024)")
     parser.add_argument("pytest_args", nargs="*", help="after --: more arguments for pytest")
     args = parser.parse_args()
+    if args.readme_command and args.pytest_args:
+        parser.error("--readme-command runs the README's command as it is: no pytest arguments")
     commit = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", args.commit], check=True,
                             capture_output=True, text=True).stdout.strip()
     print(f"machine: {speed.machine()}")
@@ -119,7 +121,7 @@ def main() -> None:
             if args.readme_command:
                 command = ["bash", "-c", readme_test_command(folder)]
                 print(f"+ {command[-1]}")
-                env = dict(os.environ, CI="true", UV_CACHE_DIR=str(Path(scratch) / "uv-cache"))
+                env = dict(os.environ, CI="true", UV_CACHE_DIR=str(Path(scratch) / "uv-cache"), PIP_NO_CACHE_DIR="1")
             else:
                 command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", *args.pytest_args]
                 env = None

@@ -57,11 +57,11 @@ def pytest_collection_modifyitems(config, items) -> None:
 TINY = {"n_images": 64, "batch_size": 16, "latent_dim": 8, "epochs": 1, "seed": 1, "conditional": False}
 
 
-def wait_for(condition, timeout: float = 60.0) -> None:
-    """Poll condition until it holds; fail the test after timeout seconds."""
+def wait_for(condition, timeout: float = 60.0, what: Callable[[], object] | None = None) -> None:
+    """Poll condition until it holds; fail the test after timeout seconds, saying what() if given."""
     deadline = time.monotonic() + timeout
     while not condition():
-        assert time.monotonic() < deadline, "timed out"
+        assert time.monotonic() < deadline, what() if what is not None else "timed out"
         time.sleep(0.05)
 
 

@@ -19,7 +19,7 @@ from ray.cluster_utils import Cluster
 
 from gan import cluster, launcher, runs
 from gan.limits import Limits
-from tests.conftest import REPO, tiny_config
+from tests.conftest import REPO, tiny_config, wait_for
 
 NODE = {"include_dashboard": False}
 
@@ -44,11 +44,7 @@ def on_cluster(local_cluster, monkeypatch):
     return local_cluster
 
 
-def wait_for(condition, what, timeout=120.0):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, what()
-        time.sleep(0.1)
+WAIT_S = 120.0  # a cold trainer on a loaded 2-core host, or Ray noticing a dead node
 
 
 def process_state(pid: int) -> tuple[str, int] | None:
@@ -87,19 +83,20 @@ def test_runs_share_the_cluster_wait_for_it_cancel_and_survive_a_dead_node(runs_
     assert runs.read_status(third.run_dir).state == "cancelled"
 
     first_dir, killed_dir = (s.run_dir for s in started)
-    wait_for(lambda: runs.read_status(killed_dir).epoch >= 1, lambda: runs.read_status(killed_dir))
+    wait_for(lambda: runs.read_status(killed_dir).epoch >= 1, WAIT_S, lambda: runs.read_status(killed_dir))
     trainer = runs.read_status(killed_dir).pid
     ray.shutdown()  # the runs are the dispatcher's, not this process's, which may be attached to the doomed node
     on_cluster[0].remove_node(node_of(killed_dir, workers), allow_graceful=False)
-    wait_for(lambda: (process_state(trainer) or ("Z",))[0] == "Z", lambda: f"trainer {trainer} outlived its node")
+    wait_for(lambda: (process_state(trainer) or ("Z",))[0] == "Z", WAIT_S,
+             lambda: f"trainer {trainer} outlived its node")
     workers[:] = [node for node in workers if node in on_cluster[0].worker_nodes]
 
-    wait_for(lambda: runs.read_status(first_dir).epoch >= 1, lambda: runs.read_status(first_dir))
+    wait_for(lambda: runs.read_status(first_dir).epoch >= 1, WAIT_S, lambda: runs.read_status(first_dir))
     assert runs.read_status(first_dir).active
     launcher.cancel(first_dir)  # its trainer stops after a clean write, and its CPU goes to the retry
-    wait_for(lambda: runs.read_status(first_dir).state == "cancelled", lambda: runs.read_status(first_dir))
+    wait_for(lambda: runs.read_status(first_dir).state == "cancelled", WAIT_S, lambda: runs.read_status(first_dir))
 
-    wait_for(lambda: runs.read_status(killed_dir).state == "finished", lambda: runs.read_status(killed_dir))
+    wait_for(lambda: runs.read_status(killed_dir).state == "finished", WAIT_S, lambda: runs.read_status(killed_dir))
     status = runs.read_status(killed_dir)
     assert status.resumed_from is not None and status.resumed_from >= 1
     assert [int(row["step"]) for row in runs.read_metrics(killed_dir)] == logged_steps(killed)
@@ -113,7 +110,7 @@ def test_runs_share_the_cluster_wait_for_it_cancel_and_survive_a_dead_node(runs_
     resumed = launcher.submit(runs_root, first)  # the Resume button
     assert (resumed.outcome, resumed.epoch) == ("resumed", stopped_at)
     launcher.cancel(first_dir)
-    wait_for(lambda: not runs.read_status(first_dir).active, lambda: runs.read_status(first_dir))
+    wait_for(lambda: not runs.read_status(first_dir).active, WAIT_S, lambda: runs.read_status(first_dir))
     assert runs.read_status(first_dir).state == "cancelled" and runs.read_status(first_dir).epoch >= stopped_at
 
 
